@@ -80,6 +80,14 @@ def _build_parser() -> argparse.ArgumentParser:
     _json_flag(split)
     split.set_defaults(handler=_data_split)
 
+    bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
+    bench.add_argument("--suite", choices=["data"], default="data", help="which stage to measure")
+    bench.add_argument("--synth-users", type=_positive_int, default=1_000_000)
+    bench.add_argument("--synth-items", type=_positive_int, default=50_000)
+    bench.add_argument("--synth-interactions", type=_positive_int, default=20_000_000)
+    _json_flag(bench)
+    bench.set_defaults(handler=_bench)
+
     app = commands.add_parser("app", help="start the Streamlit dashboard (on 127.0.0.1 unless told otherwise)")
     app.add_argument("--host", default="127.0.0.1")
     app.add_argument("--port", type=int, default=8501)
@@ -195,6 +203,21 @@ def _data_split(args: argparse.Namespace) -> int:
         f"({l['users_evaluated']} users)\n"
         f"{dataset.name} cold start ({args.cold_fraction:.0%} newest items = {c['cold_items']}): "
         f"train {c['train']}, test {c['test']} ({c['test_users']} users)"
+    )
+    return _emit(args, payload, text)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pagegen import bench
+
+    payload = {
+        "fetch": bench.bench_fetch(data.resolve_data_dir(args.data_dir)),
+        "synth": bench.bench_synth(users=args.synth_users, items=args.synth_items, interactions=args.synth_interactions),
+    }
+    text = (
+        f"fetch {payload['fetch']['dataset']} from {payload['fetch']['source']}: {payload['fetch']['seconds']:.2f} s (target ≤ 10 s)\n"
+        f"synth {payload['synth']['interactions']} interactions: {payload['synth']['seconds']:.1f} s "
+        f"(target ≤ 60 s), peak {payload['synth']['peak_memory_gib']:.2f} GiB (target ≤ 4 GiB)"
     )
     return _emit(args, payload, text)
 

@@ -50,8 +50,13 @@ def fetch_dataset(
     progress: bool = False,
 ) -> FetchReport:
     """Make ``data_dir/name`` hold the verified, normalized dataset ``name``."""
+    return fetch(get_spec(name), data_dir, force=force, timeout=timeout, progress=progress)
+
+
+def fetch(spec: DatasetSpec, data_dir: Path, *, force: bool = False, timeout: float = 5.0, progress: bool = False) -> FetchReport:
+    """Fetch the dataset that ``spec`` describes (a registry entry, or a test's own spec)."""
     started = time.perf_counter()
-    spec = get_spec(name)
+    name = spec.name
     ensure_writable(data_dir)
     if is_prepared(data_dir, name) and not force:
         e = spec.expected

@@ -1,0 +1,53 @@
+"""Benchmarks that print JSON: the speed targets live here, not in timed tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pagegen.data.fetch import fetch_dataset
+from pagegen.data.sources import DEFAULT_DATASET
+from pagegen.errors import PagegenError
+
+
+def bench_fetch(data_dir: Path, dataset: str = DEFAULT_DATASET) -> dict[str, Any]:
+    """Prepare ``dataset`` again from its cached source (the recbole wheel offline); target ≤ 10 s."""
+    fetch_dataset(dataset, data_dir)  # make sure a cached source exists before timing
+    started = time.perf_counter()
+    report = fetch_dataset(dataset, data_dir, force=True)
+    return {
+        "dataset": dataset,
+        "source": report.source,
+        "seconds": round(time.perf_counter() - started, 3),
+        "interactions": report.interactions,
+        "users": report.users,
+        "items": report.items,
+        "target_seconds": 10,
+    }
+
+
+def bench_synth(*, users: int, items: int, interactions: int, seed: int = 0) -> dict[str, Any]:
+    """Generate synthetic data in a fresh process so its peak memory is its own; target ≤ 60 s, ≤ 4 GiB."""
+    with tempfile.TemporaryDirectory(prefix="pagegen-bench-") as scratch:
+        command = [
+            sys.executable, "-m", "pagegen.cli", "--data-dir", scratch, "data", "synth", "--json",
+            "--users", str(users), "--items", str(items), "--interactions", str(interactions), "--seed", str(seed),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise PagegenError(f"synthetic data benchmark failed: {result.stderr.strip().splitlines()[-1:]}")
+        report = json.loads(result.stdout)
+    return {
+        "users": users,
+        "items": items,
+        "interactions": report["interactions"],
+        "seconds": report["seconds"],
+        "peak_memory_gib": report["peak_memory_gib"],
+        "target_seconds": 60,
+        "target_peak_memory_gib": 4,
+    }
