@@ -114,17 +114,29 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
 def _data_list(args: argparse.Namespace) -> int:
     prepared = set(data.prepared_datasets(data.resolve_data_dir(args.data_dir)))
     rows = [
-        {"name": spec.name, "description": spec.description, "download": spec.download_size, "prepared": spec.name in prepared}
+        {
+            "name": spec.name,
+            "description": spec.description,
+            "download": spec.download_size,
+            "prepared": spec.name in prepared,
+        }
         for spec in data.DATASETS.values()
     ]
-    rows += [{"name": name, "description": "prepared locally", "download": "", "prepared": True} for name in sorted(prepared - set(data.DATASETS))]
+    rows += [
+        {"name": name, "description": "prepared locally", "download": "", "prepared": True}
+        for name in sorted(prepared - set(data.DATASETS))
+    ]
     text = "\n".join(f"{'*' if r['prepared'] else ' '} {r['name']:<16} {r['description']}" for r in rows)
     return _emit(args, {"datasets": rows}, text + "\n(* = prepared)")
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
     report = data.fetch_dataset(
-        args.dataset, data.resolve_data_dir(args.data_dir), force=args.force, timeout=args.timeout, progress=not args.json
+        args.dataset,
+        data.resolve_data_dir(args.data_dir),
+        force=args.force,
+        timeout=args.timeout,
+        progress=not args.json,
     )
     if report.skipped:
         text = f"{report.dataset} is already prepared in {report.path} (use --force to prepare it again)"
@@ -197,12 +209,12 @@ def _data_split(args: argparse.Namespace) -> int:
             "test_users": cold.test[S.USER_ID].n_unique(),
         },
     }
-    l, c = payload["leave_last_out"], payload["cold_start"]
+    loo_counts, cold_counts = payload["leave_last_out"], payload["cold_start"]
     text = (
-        f"{dataset.name} leave-last-out: train {l['train']}, validation {l['validation']}, test {l['test']} "
-        f"({l['users_evaluated']} users)\n"
-        f"{dataset.name} cold start ({args.cold_fraction:.0%} newest items = {c['cold_items']}): "
-        f"train {c['train']}, test {c['test']} ({c['test_users']} users)"
+        f"{dataset.name} leave-last-out: train {loo_counts['train']}, validation {loo_counts['validation']}, test {loo_counts['test']} "
+        f"({loo_counts['users_evaluated']} users)\n"
+        f"{dataset.name} cold start ({args.cold_fraction:.0%} newest items = {cold_counts['cold_items']}): "
+        f"train {cold_counts['train']}, test {cold_counts['test']} ({cold_counts['test_users']} users)"
     )
     return _emit(args, payload, text)
 
@@ -212,7 +224,9 @@ def _bench(args: argparse.Namespace) -> int:
 
     payload = {
         "fetch": bench.bench_fetch(data.resolve_data_dir(args.data_dir)),
-        "synth": bench.bench_synth(users=args.synth_users, items=args.synth_items, interactions=args.synth_interactions),
+        "synth": bench.bench_synth(
+            users=args.synth_users, items=args.synth_items, interactions=args.synth_interactions
+        ),
     }
     text = (
         f"fetch {payload['fetch']['dataset']} from {payload['fetch']['source']}: {payload['fetch']['seconds']:.2f} s (target ≤ 10 s)\n"
