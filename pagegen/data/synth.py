@@ -137,11 +137,14 @@ def _interactions(config: SynthConfig, genre_matrix: np.ndarray, available: np.n
 
     keys = np.empty(0, dtype=np.int64)
     wanted = config.interactions
-    for _ in range(8):  # duplicates (same user, same item) are dropped; top up the shortfall
+    for round_ in range(24):  # duplicates (same user, same item) are dropped; top up the shortfall
         shortfall = wanted - keys.size
         if shortfall <= 0:
             break
-        draw = _draw(int(shortfall * 1.08) + 16, cluster_of_user, weights, rng, first=keys.size == 0)
+        # Later rounds flatten the weights and draw more, so dense requests still fill up.
+        density = keys.size / (n_users * n_items)
+        count = int(shortfall * 1.08 / max(1.0 - density, 0.05)) + 16
+        draw = _draw(count, cluster_of_user, weights ** (0.5**round_), rng, first=round_ == 0)
         keys = _sorted_unique(np.concatenate([keys, draw]))
     if keys.size < wanted:
         raise PagegenError(f"could only place {keys.size} distinct interactions; ask for more items or fewer interactions")

@@ -1,0 +1,61 @@
+"""The CLI: JSON where figures are printed, and one clear line (never a traceback) for bad input."""
+
+import json
+
+import pytest
+
+from pagegen.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_synth_info_split_as_json(capsys, data_dir):
+    code, out, _ = _run(capsys, "data", "synth", "--users", "50", "--items", "40", "--interactions", "600", "--seed", "1", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["users"], report["items"], report["interactions"]) == (50, 40, 600)
+    assert report["seconds"] >= 0 and report["peak_memory_gib"] > 0
+
+    code, out, _ = _run(capsys, "data", "info", "--dataset", "synth", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["interactions"] == 600 and info["density"] == pytest.approx(600 / (50 * 40))
+    assert set(info) >= {"users", "items", "interactions", "density", "first_interaction", "last_interaction", "genres"}
+
+    code, out, _ = _run(capsys, "data", "split", "--dataset", "synth", "--json")
+    split = json.loads(out)["leave_last_out"]
+    assert code == 0 and split["train"] + split["validation"] + split["test"] == 600
+
+    code, out, _ = _run(capsys, "data", "list", "--json")
+    assert {"name": "synth", "description": "prepared locally", "download": "", "prepared": True} in json.loads(out)["datasets"]
+
+
+def test_text_output_without_json(capsys, data_dir):
+    _run(capsys, "data", "synth", "--users", "20", "--items", "30", "--interactions", "200")
+    code, out, _ = _run(capsys, "data", "info", "--dataset", "synth")
+    assert code == 0 and "users 20, items 30, interactions 200" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["data", "fetch", "--dataset", "ml-5k"], "unknown dataset 'ml-5k'; known datasets: ml-100k"),
+        (["data", "info", "--dataset", "ml-1m"], "run `pagegen data fetch --dataset ml-1m` first"),
+        (["data", "synth", "--users", "10", "--items", "5", "--interactions", "40"], "exceed half of all 10 × 5"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, data_dir, argv, message):
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    assert message in err and err.startswith("pagegen: error: ") and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_unwritable_data_dir(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = _run(capsys, "--data-dir", str(blocker / "data"), "data", "synth", "--users", "5", "--items", "5", "--interactions", "10")
+    assert code == 2 and "is not writable" in err
