@@ -50,7 +50,7 @@ st.dataframe(
     width="stretch",
     column_config={
         "item_id": st.column_config.NumberColumn("Item", format="%d"),
-        "title": "Title",
+        "title": st.column_config.TextColumn("Title", width="large"),
         "year": st.column_config.NumberColumn("Year", format="%d"),
         "genres": "Genres",
         "rating": st.column_config.NumberColumn("Rating", format="%.1f ★"),

@@ -36,7 +36,9 @@ RECBOLE_ITEM = (
     "3\tunkonwn\tunkonwn\tunknown\n"
     "4\tUsual Suspects, The\t1995\tDrama\n"
 )
-RECBOLE_USER = "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n" + ML100K_U_USER.replace("|", "\t")
+RECBOLE_USER = "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n" + ML100K_U_USER.replace(
+    "|", "\t"
+)
 
 ML1M_RATINGS = ML100K_U_DATA.replace("\t", "::")
 ML1M_MOVIES = (

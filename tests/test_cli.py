@@ -14,7 +14,9 @@ def _run(capsys, *argv):
 
 
 def test_synth_info_split_as_json(capsys, data_dir):
-    code, out, _ = _run(capsys, "data", "synth", "--users", "50", "--items", "40", "--interactions", "600", "--seed", "1", "--json")
+    code, out, _ = _run(
+        capsys, "data", "synth", "--users", "50", "--items", "40", "--interactions", "600", "--seed", "1", "--json"
+    )
     assert code == 0
     report = json.loads(out)
     assert (report["users"], report["items"], report["interactions"]) == (50, 40, 600)
@@ -30,7 +32,9 @@ def test_synth_info_split_as_json(capsys, data_dir):
     assert code == 0 and split["train"] + split["validation"] + split["test"] == 600
 
     code, out, _ = _run(capsys, "data", "list", "--json")
-    assert {"name": "synth", "description": "prepared locally", "download": "", "prepared": True} in json.loads(out)["datasets"]
+    assert {"name": "synth", "description": "prepared locally", "download": "", "prepared": True} in json.loads(out)[
+        "datasets"
+    ]
 
 
 def test_text_output_without_json(capsys, data_dir):
@@ -57,5 +61,17 @@ def test_bad_input_is_one_line_and_exit_2(capsys, data_dir, argv, message):
 def test_unwritable_data_dir(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, _, err = _run(capsys, "--data-dir", str(blocker / "data"), "data", "synth", "--users", "5", "--items", "5", "--interactions", "10")
+    code, _, err = _run(
+        capsys,
+        "--data-dir",
+        str(blocker / "data"),
+        "data",
+        "synth",
+        "--users",
+        "5",
+        "--items",
+        "5",
+        "--interactions",
+        "10",
+    )
     assert code == 2 and "is not writable" in err

@@ -13,7 +13,9 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 @pytest.fixture
 def prepared(data_dir):
-    assert main(["data", "synth", "--users", "30", "--items", "60", "--interactions", "600", "--seed", "2", "--json"]) == 0
+    assert (
+        main(["data", "synth", "--users", "30", "--items", "60", "--interactions", "600", "--seed", "2", "--json"]) == 0
+    )
     return data_dir
 
 
