@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `pagegen ... | head` ends quietly
     parser = _build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
@@ -80,6 +82,25 @@ def _build_parser() -> argparse.ArgumentParser:
     _json_flag(split)
     split.set_defaults(handler=_data_split)
 
+    train = commands.add_parser("train", help="fit a generator on the leave-last-out train split and save it")
+    _model_arguments(train)
+    train.set_defaults(handler=_train)
+
+    recommend = commands.add_parser("recommend", help="top items for a user (or for a new user's liked items)")
+    _model_arguments(recommend)
+    who = recommend.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", type=int, help="a user id of the dataset")
+    who.add_argument("--like", type=_id_list, help="a new user's liked item ids, comma-separated (cold start)")
+    recommend.add_argument("--k", type=_positive_int, default=10)
+    recommend.set_defaults(handler=_recommend)
+
+    evaluate = commands.add_parser("evaluate", help="offline metrics with full ranking (leave-last-out or cold start)")
+    _model_arguments(evaluate, allow_all=True)
+    evaluate.add_argument("--cold-start", action="store_true", help="rank only the newest items, held out of training")
+    evaluate.add_argument("--cold-fraction", type=float, default=0.1)
+    evaluate.add_argument("--retrain", action="store_true", help="fit again even when a matching model is saved")
+    evaluate.set_defaults(handler=_evaluate)
+
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
     bench.add_argument("--suite", choices=["data"], default="data", help="which stage to measure")
     bench.add_argument("--synth-users", type=_positive_int, default=1_000_000)
@@ -93,6 +114,54 @@ def _build_parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=8501)
     app.set_defaults(handler=_app)
     return parser
+
+
+def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
+    from pagegen.generators import GENERATORS
+
+    parser.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    names = [*GENERATORS, "all"] if allow_all else list(GENERATORS)
+    parser.add_argument("--model", required=True, help="one of: " + ", ".join(names))
+    parser.add_argument(
+        "--set",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a model parameter, e.g. --set l2=200",
+    )
+    parser.add_argument("--device", default=None, help="torch device for sasrec (cpu, cuda)")
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bars (default: on a terminal)"
+    )
+    _json_flag(parser)
+
+
+def _id_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated item ids, got {text!r}") from None
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    """``--set key=value`` pairs; values are read as JSON when they parse (numbers, lists), else as text."""
+    params: dict[str, Any] = {}
+    for pair in args.params:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PagegenError(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    if args.device:
+        params["device"] = args.device
+    return params
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return args.progress if args.progress is not None else (sys.stderr.isatty() and not args.json)
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -217,6 +286,126 @@ def _data_split(args: argparse.Namespace) -> int:
         f"train {cold_counts['train']}, test {cold_counts['test']} ({cold_counts['test_users']} users)"
     )
     return _emit(args, payload, text)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pagegen.evaluation import leave_last_out_experiment
+    from pagegen.generators import artifacts, generator_class
+
+    cls = generator_class(args.model)
+    data_dir = data.resolve_data_dir(args.data_dir)
+    experiment = leave_last_out_experiment(data.load_dataset(args.dataset, data_dir))
+    _, manifest = artifacts.load_or_train(
+        cls,
+        data_dir,
+        experiment.train,
+        validation=experiment.validation,
+        params=_params(args),
+        retrain=True,
+        progress=_progress(args),
+    )
+    path = artifacts.artifact_paths(data_dir, experiment.train, cls.name)[0]
+    summary = ", ".join(
+        f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+        for key, value in manifest["metrics"].items()
+    )
+    return _emit(args, {**manifest, "path": str(path)}, f"{cls.name} on {args.dataset}: {summary} → {path}")
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from pagegen.evaluation import leave_last_out_experiment
+    from pagegen.generators import artifacts, generator_class
+
+    cls = generator_class(args.model)
+    data_dir = data.resolve_data_dir(args.data_dir)
+    experiment = leave_last_out_experiment(data.load_dataset(args.dataset, data_dir))
+    generator, _ = artifacts.load_or_train(
+        cls,
+        data_dir,
+        experiment.train,
+        validation=experiment.validation,
+        params=_params(args),
+        progress=_progress(args),
+    )
+    serving = experiment.serving
+    history = serving.history(args.user) if args.user is not None else serving.item_indices(args.like)
+    top = generator.recommend_for_history(history, args.k).join(serving.catalogue, on=S.ITEM_ID, how="left")
+    rows = top.select("rank", S.ITEM_ID, "score", S.TITLE, S.YEAR, S.GENRES).to_dicts()
+    who = f"user {args.user}" if args.user is not None else f"a new user who likes {args.like}"
+    lines = [f"{cls.name} for {who} on {args.dataset}:"]
+    lines += [
+        f"{r['rank']:>3}. {r['title']} ({r['year']}) — {', '.join(r['genres'])}  [{r['score']:.3f}]" for r in rows
+    ]
+    payload = {"model": cls.name, "dataset": args.dataset, "user": args.user, "like": args.like, "items": rows}
+    return _emit(args, payload, "\n".join(lines))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pagegen.evaluation import (
+        EvaluationReport,
+        cold_start_experiment,
+        evaluate_cold_start,
+        evaluate_ranking,
+        leave_last_out_experiment,
+    )
+    from pagegen.generators import GENERATORS, artifacts, generator_class
+
+    data_dir = data.resolve_data_dir(args.data_dir)
+    dataset = data.load_dataset(args.dataset, data_dir)
+    classes = list(GENERATORS.values()) if args.model == "all" else [generator_class(args.model)]
+    params = _params(args)
+    if args.cold_start:
+        cold = cold_start_experiment(dataset, fraction=args.cold_fraction)
+        train, validation = cold.train, None
+    else:
+        experiment = leave_last_out_experiment(dataset)
+        train, validation = experiment.train, experiment.validation
+    reports = []
+    for cls in classes:
+        own_params = params if len(classes) == 1 else {k: v for k, v in params.items() if k in cls.defaults}
+        generator, manifest = artifacts.load_or_train(
+            cls,
+            data_dir,
+            train,
+            validation=validation,
+            params=own_params,
+            retrain=args.retrain,
+            progress=_progress(args),
+        )
+        if args.cold_start:
+            metrics, score_seconds = evaluate_cold_start(generator, cold)
+            users = len(cold.histories)
+        else:
+            metrics, score_seconds = evaluate_ranking(generator, experiment.test)
+            users = len(experiment.test.targets)
+        reports.append(
+            EvaluationReport(
+                model=cls.name,
+                dataset=dataset.name,
+                split=train.split,
+                users=users,
+                metrics=metrics,
+                fit_seconds=float(manifest["metrics"].get("fit_seconds", 0.0)),
+                score_seconds=round(score_seconds, 4),
+                params=generator.params,
+            )
+        )
+    return _emit(args, {"reports": [r.to_dict() for r in reports]}, _report_table(reports))
+
+
+def _report_table(reports: list[Any]) -> str:
+    columns = list(reports[0].metrics) if reports else []
+    header = (
+        f"{'model':<12}" + "".join(f"{c:>26}"[-max(len(c) + 2, 10) :] for c in columns) + f"{'fit s':>9}{'score s':>9}"
+    )
+    lines = [
+        f"{reports[0].dataset if reports else ''} · {reports[0].split if reports else ''} · {reports[0].users if reports else 0} users",
+        header,
+    ]
+    for r in reports:
+        cells = "".join(f"{r.metrics[c]:.4f}".rjust(max(len(c) + 2, 10)) for c in columns)
+        lines.append(f"{r.model:<12}{cells}{r.fit_seconds:>9.2f}{r.score_seconds:>9.3f}")
+    return "\n".join(lines)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -53,5 +53,41 @@ class UnknownUserError(PagegenError):
     """A user id that the dataset does not contain."""
 
     def __init__(self, user_id: object, dataset: str) -> None:
-        super().__init__(f"unknown user {user_id!r} in dataset {dataset!r}")
+        super().__init__(
+            f"unknown user {user_id!r} in dataset {dataset!r}; pick a known user, or start a new one from a few liked items"
+        )
         self.user_id, self.dataset = user_id, dataset
+
+
+class UnknownItemError(PagegenError):
+    """An item id that the dataset's catalogue does not contain."""
+
+    def __init__(self, item_id: object, dataset: str) -> None:
+        super().__init__(f"unknown item {item_id!r} in dataset {dataset!r}")
+        self.item_id, self.dataset = item_id, dataset
+
+
+class UnknownModelError(PagegenError):
+    """A generator name that pagegen does not know."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown model {name!r}; known models: {', '.join(known)}")
+
+
+class ConfigError(PagegenError):
+    """A parameter name or value that a component does not accept."""
+
+
+class NotFittedError(PagegenError):
+    """A generator asked to score before it was fitted or loaded."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"model {model!r} is not fitted; call fit() or load a saved artifact first")
+
+
+class ModelFitError(PagegenError):
+    """Fitting failed or would fail (not enough memory, non-finite values)."""
+
+
+class ArtifactError(PagegenError):
+    """A saved model that is missing, corrupted, or was trained on other data."""

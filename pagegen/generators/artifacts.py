@@ -1,0 +1,165 @@
+"""Saved generators: arrays in ``.npz`` (never pickle) plus a JSON manifest.
+
+Files: ``data/<dataset>/models/<model>.<split>.{npz,json}``. The manifest records the dataset
+fingerprint, split, parameters, metrics and library versions, and the sha256 of the arrays; an
+artifact is loaded only when all of these match what is asked for. Both files are written to
+temporary names and renamed, arrays first, so a failed save leaves the last good artifact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import zipfile
+from contextlib import ExitStack
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import pagegen
+from pagegen.data.store import atomic_path, file_sha256
+from pagegen.errors import ArtifactError
+from pagegen.generators.base import Generator, Validation
+from pagegen.generators.training import TrainingData
+
+MODELS = "models"
+
+
+def artifact_paths(data_dir: Path, data: TrainingData, model: str) -> tuple[Path, Path]:
+    stem = data_dir / data.dataset / MODELS / f"{model}.{data.split}"
+    return stem.with_suffix(stem.suffix + ".npz"), stem.with_suffix(stem.suffix + ".json")
+
+
+def save(generator: Generator, data_dir: Path, *, metrics: dict[str, Any] | None = None) -> Path:
+    data = generator.data
+    arrays_path, manifest_path = artifact_paths(data_dir, data, generator.name)
+    with ExitStack() as renames:  # exits in reverse: arrays renamed into place, then the manifest
+        manifest_temp = renames.enter_context(atomic_path(manifest_path))
+        arrays_temp = renames.enter_context(atomic_path(arrays_path))
+        with arrays_temp.open("wb") as handle:
+            np.savez(handle, **generator.state())
+        manifest = {
+            "model": generator.name,
+            "params": generator.params,
+            "dataset": data.dataset,
+            "fingerprint": data.fingerprint,
+            "split": data.split,
+            "n_items": data.n_items,
+            "arrays_sha256": file_sha256(arrays_temp),
+            "metrics": metrics or {},
+            "versions": _versions(),
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        manifest_temp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float) + "\n")
+    return arrays_path
+
+
+def read_manifest(data_dir: Path, data: TrainingData, model: str) -> dict[str, Any] | None:
+    _, manifest_path = artifact_paths(data_dir, data, model)
+    if not manifest_path.is_file():
+        return None
+    try:
+        return json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ArtifactError(
+            f"{manifest_path} is corrupted ({error}); retrain with `pagegen train --model {model}`"
+        ) from error
+
+
+def mismatch(manifest: dict[str, Any], data: TrainingData, params: dict[str, Any] | None) -> str | None:
+    """Why the saved artifact does not fit ``data`` (and ``params``), or None when it does."""
+    checks = [
+        ("dataset", manifest.get("dataset"), data.dataset),
+        ("dataset fingerprint", manifest.get("fingerprint"), data.fingerprint),
+        ("split", manifest.get("split"), data.split),
+        ("catalogue size", manifest.get("n_items"), data.n_items),
+    ]
+    if params is not None:
+        checks.append(("parameters", manifest.get("params"), json.loads(json.dumps(params, default=float))))
+    for what, saved, wanted in checks:
+        if saved != wanted:
+            return f"it was trained with {what} {saved!r}, not {wanted!r}"
+    return None
+
+
+def load(
+    generator_class: type[Generator], data_dir: Path, data: TrainingData, *, params: dict[str, Any] | None = None
+) -> Generator:
+    """The saved generator for ``data``; raises ArtifactError when absent, stale or corrupted."""
+    name = generator_class.name
+    arrays_path, manifest_path = artifact_paths(data_dir, data, name)
+    manifest = read_manifest(data_dir, data, name)
+    if manifest is None or not arrays_path.is_file():
+        raise ArtifactError(
+            f"no saved {name} model for {data.dataset} ({data.split}); run `pagegen train --dataset {data.dataset} --model {name}`"
+        )
+    reason = mismatch(manifest, data, params)
+    if reason:
+        raise ArtifactError(f"the saved {name} model at {manifest_path} does not match: {reason}; retrain it")
+    if file_sha256(arrays_path) != manifest.get("arrays_sha256"):
+        raise ArtifactError(
+            f"{arrays_path} is corrupted (checksum differs from its manifest); retrain with `pagegen train --model {name}`"
+        )
+    try:
+        with np.load(arrays_path, allow_pickle=False) as arrays:
+            state = {key: arrays[key] for key in arrays.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ArtifactError(
+            f"{arrays_path} is corrupted ({error}); retrain with `pagegen train --model {name}`"
+        ) from error
+    return generator_class.restore(manifest["params"], state, data)
+
+
+def _versions() -> dict[str, str]:
+    versions = {"pagegen": pagegen.__version__}
+    for package in ("numpy", "scipy", "polars", "torch"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def load_or_train(
+    generator_class: type[Generator],
+    data_dir: Path,
+    data: TrainingData,
+    *,
+    validation: Validation | None,
+    params: dict[str, Any] | None = None,
+    retrain: bool = False,
+    progress: bool = False,
+) -> tuple[Generator, dict[str, Any]]:
+    """The saved generator when its manifest matches ``data`` and ``params``; otherwise train and save one.
+
+    A corrupted artifact is an error, not a silent retrain: ``retrain=True`` replaces it.
+    """
+    generator = generator_class(**(params or {}))
+    manifest = None if retrain else read_manifest(data_dir, data, generator.name)
+    if manifest is not None and mismatch(manifest, data, generator.params) is None:
+        return load(generator_class, data_dir, data, params=generator.params), manifest
+    seconds = fit_seconds(generator, data, validation, progress=progress)
+    save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})
+    manifest = read_manifest(data_dir, data, generator.name)
+    assert manifest is not None
+    return generator, manifest
+
+
+def fit_seconds(
+    generator: Generator, data: TrainingData, validation: Validation | None, *, progress: bool = False
+) -> float:
+    started = time.perf_counter()
+    generator.fit(data, validation=validation if generator.uses_validation else None, progress=progress)
+    return time.perf_counter() - started
+
+
+def training_summary(generator: Generator) -> dict[str, Any]:
+    """What fitting chose or reached, for the manifest: λ, epochs, best validation NDCG."""
+    summary = {}
+    for attribute in ("l2", "epochs_run", "best_validation_ndcg"):
+        if hasattr(generator, attribute):
+            summary[attribute] = getattr(generator, attribute)
+    return summary

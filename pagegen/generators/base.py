@@ -1,0 +1,155 @@
+"""One contract for every candidate generator (template method).
+
+The public methods here check what every generator needs checked — fitted, known user or item,
+``k > 0``, output shape, no NaN — and subclasses implement only the private hooks:
+``_fit``, ``_score`` (histories → scores over all items), ``_state``/``_restore`` for saving, and
+``_similar`` where the generator has an item-to-item notion.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import polars as pl
+
+from pagegen.data import schema as S
+from pagegen.errors import ConfigError, ModelFitError, NotFittedError, PagegenError
+from pagegen.generators.training import TrainingData
+
+SCORE = "score"
+RANK = "rank"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out next items for choosing hyper-parameters: histories and one target item each."""
+
+    histories: list[np.ndarray]
+    targets: np.ndarray  # dense item index per history
+
+
+class Generator(ABC):
+    name: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]] = {}
+    supports_similar: ClassVar[bool] = False
+    uses_validation: ClassVar[bool] = False  # tunes or early-stops on the validation split
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise ConfigError(
+                f"{self.name} does not take parameter(s) {', '.join(unknown)}; it takes {', '.join(sorted(self.defaults)) or 'none'}"
+            )
+        self.params: dict[str, Any] = {**self.defaults, **params}
+        self._data: TrainingData | None = None
+
+    # -- the contract ---------------------------------------------------------------------------
+    def fit(self, data: TrainingData, *, validation: Validation | None = None, progress: bool = False) -> Self:
+        if data.n_items == 0:
+            raise ModelFitError(f"{self.name}: the catalogue of {data.dataset!r} is empty")
+        self._fit(data, validation, progress)
+        self._data = data
+        return self
+
+    @property
+    def data(self) -> TrainingData:
+        if self._data is None:
+            raise NotFittedError(self.name)
+        return self._data
+
+    @property
+    def fitted(self) -> bool:
+        return self._data is not None
+
+    def score_histories(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Scores over all items (higher is better) for each history of dense item indices."""
+        data = self.data
+        if not histories:
+            return np.zeros((0, data.n_items), dtype=np.float32)
+        scores = np.asarray(self._score(list(histories)), dtype=np.float32)
+        if scores.shape != (len(histories), data.n_items):
+            raise ModelFitError(
+                f"{self.name} returned scores of shape {scores.shape}, expected {(len(histories), data.n_items)}"
+            )
+        if not np.isfinite(scores).all():
+            raise ModelFitError(
+                f"{self.name} produced non-finite scores; refit it (and check its parameters {self.params})"
+            )
+        return scores
+
+    def score(self, user_ids: Sequence[int]) -> np.ndarray:
+        """Scores over all items for users of the training data (unknown users raise)."""
+        return self.score_histories([self.data.history(int(u)) for u in user_ids])
+
+    def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True) -> pl.DataFrame:
+        """The top ``k`` items for a known user: ``item_id``, ``score``, ``rank``."""
+        history = self.data.history(int(user_id))
+        return self.recommend_for_history(history, k, exclude_seen=exclude_seen)
+
+    def recommend_for_history(self, history: np.ndarray, k: int = 10, *, exclude_seen: bool = True) -> pl.DataFrame:
+        """Top ``k`` for any history, e.g. a new user's onboarding picks."""
+        _check_k(k)
+        scores = self.score_histories([history])[0]
+        if exclude_seen and len(history):
+            scores[np.asarray(history)] = -np.inf
+        return self._top(scores, k)
+
+    def similar(self, item_id: int, k: int = 10) -> pl.DataFrame:
+        """Items most like ``item_id`` (for "because you watched X" rows)."""
+        if not self.supports_similar:
+            raise PagegenError(f"{self.name} has no item-to-item similarity; use ease or content")
+        _check_k(k)
+        index = self.data.item_index(int(item_id))
+        scores = np.asarray(self._similar(index), dtype=np.float32).copy()
+        scores[index] = -np.inf
+        return self._top(scores, k)
+
+    def _top(self, scores: np.ndarray, k: int) -> pl.DataFrame:
+        valid = np.flatnonzero(np.isfinite(scores))
+        k = min(k, len(valid))
+        best = valid[np.argpartition(-scores[valid], k - 1)[:k]] if k else valid[:0]
+        best = best[np.lexsort((best, -scores[best]))]  # by score, ties by catalogue order
+        return pl.DataFrame(
+            {
+                S.ITEM_ID: self.data.item_ids[best],
+                SCORE: scores[best].astype(np.float32),
+                RANK: np.arange(1, len(best) + 1, dtype=np.int32),
+            }
+        )
+
+    # -- persistence ----------------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        self.data  # noqa: B018 - raises NotFittedError when unfitted
+        return self._state()
+
+    @classmethod
+    def restore(cls, params: dict[str, Any], state: dict[str, np.ndarray], data: TrainingData) -> Self:
+        generator = cls(**params)
+        generator._restore(state, data)
+        generator._data = data
+        return generator
+
+    # -- hooks ----------------------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None: ...
+
+    @abstractmethod
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray: ...
+
+    @abstractmethod
+    def _state(self) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def _restore(self, state: dict[str, np.ndarray], data: TrainingData) -> None: ...
+
+    def _similar(self, index: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise ConfigError(f"k must be a positive number of items; got {k}")

@@ -1,0 +1,88 @@
+"""EASE (Steck 2019): a closed-form item-item model, B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹.
+
+λ is chosen on the validation split from a grid when not given. The dense item × item matrices
+make memory the limit: fitting refuses a catalogue whose matrices would not fit, instead of swapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import psutil
+import scipy.linalg
+
+from pagegen.errors import ModelFitError
+from pagegen.evaluation.metrics import ndcg_at_k
+from pagegen.evaluation.ranking import target_ranks
+from pagegen.generators.base import Generator, Validation
+from pagegen.generators.training import TrainingData, histories_matrix
+
+DENSE_COPIES = 3  # Gram matrix, its inverse and B live at the same time
+
+
+class EASE(Generator):
+    name: ClassVar[str] = "ease"
+    defaults: ClassVar[dict[str, Any]] = {
+        "l2": None,
+        "l2_grid": [50.0, 100.0, 200.0, 400.0, 800.0, 1600.0],
+        "default_l2": 250.0,
+    }
+    supports_similar: ClassVar[bool] = True
+    uses_validation: ClassVar[bool] = True
+
+    def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
+        _check_memory(data.n_items)
+        matrix = data.matrix
+        gram = (matrix.T @ matrix).toarray().astype(np.float32)
+        if self.params["l2"] is not None:
+            chosen = float(self.params["l2"])
+        elif validation is None:
+            chosen = float(self.params["default_l2"])
+        else:
+            scores_by_l2 = {}
+            rows = histories_matrix(validation.histories, data.n_items)
+            for l2 in self.params["l2_grid"]:
+                weights = _solve(gram, float(l2))
+                scores = np.asarray(rows @ weights)
+                scores[rows.nonzero()] = -np.inf
+                scores_by_l2[float(l2)] = ndcg_at_k(target_ranks(scores, validation.targets), 10)
+            chosen = max(scores_by_l2, key=lambda l2: (scores_by_l2[l2], -l2))
+            self.validation_ndcg = scores_by_l2
+        self.l2 = chosen
+        self.weights = _solve(gram, chosen)
+
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(histories_matrix(histories, self.weights.shape[0]) @ self.weights)
+
+    def _similar(self, index: int) -> np.ndarray:
+        return self.weights[index]
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights, "l2": np.array(self.l2)}
+
+    def _restore(self, state: dict[str, np.ndarray], data: TrainingData) -> None:
+        self.weights = state["weights"]
+        self.l2 = float(state["l2"])
+
+
+def _solve(gram: np.ndarray, l2: float) -> np.ndarray:
+    regularized = gram.copy()
+    regularized[np.diag_indices_from(regularized)] += l2
+    try:
+        inverse = scipy.linalg.inv(regularized, overwrite_a=True, check_finite=False)
+    except (np.linalg.LinAlgError, ValueError) as error:
+        raise ModelFitError(f"EASE could not invert XᵀX + {l2}·I ({error}); try a larger l2") from error
+    weights = -inverse / np.diag(inverse)[None, :]
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights.astype(np.float32)
+
+
+def _check_memory(n_items: int) -> None:
+    needed = DENSE_COPIES * n_items * n_items * 4
+    available = psutil.virtual_memory().available
+    if needed > 0.8 * available:
+        raise ModelFitError(
+            f"EASE on {n_items} items needs about {needed / 2**30:.1f} GiB for its dense item × item matrices, "
+            f"but only {available / 2**30:.1f} GiB is available; use a smaller dataset or the sasrec model"
+        )

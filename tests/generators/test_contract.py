@@ -1,0 +1,102 @@
+"""One suite, every generator: the promises of the Generator contract."""
+
+import numpy as np
+import pytest
+
+from pagegen.errors import ArtifactError, ConfigError, NotFittedError, UnknownItemError, UnknownUserError
+from pagegen.generators import GENERATORS, artifacts, build_training_data
+
+FAST = {"sasrec": {"max_epochs": 2, "hidden": 16, "layers": 1, "heads": 1, "max_len": 10}}
+
+
+def _make(name, **extra):
+    return GENERATORS[name](**{**FAST.get(name, {}), **extra})
+
+
+@pytest.fixture(params=sorted(GENERATORS))
+def name(request):
+    return request.param
+
+
+def test_scores_cover_the_catalogue_and_are_finite(name, training):
+    generator = _make(name).fit(training)
+    users = training.user_ids[:5].tolist()
+    scores = generator.score(users)
+    assert scores.shape == (5, training.n_items) and scores.dtype == np.float32
+    assert np.isfinite(scores).all()
+
+
+def test_recommend_excludes_seen_and_is_ordered(name, training):
+    generator = _make(name).fit(training)
+    user = int(training.user_ids[0])
+    top = generator.recommend(user, k=5)
+    assert top.height == 5 and top["rank"].to_list() == [1, 2, 3, 4, 5]
+    assert top["score"].is_sorted(descending=True)
+    seen = set(training.item_ids[training.history(user)].tolist())
+    assert not seen & set(top["item_id"].to_list())
+    assert generator.recommend(user, k=5, exclude_seen=False).height == 5
+
+
+def test_empty_history_gets_finite_scores(name, training):
+    generator = _make(name).fit(training)
+    scores = generator.score_histories([np.array([], dtype=np.int32)])
+    assert np.isfinite(scores).all()
+
+
+def test_bad_requests_name_the_problem(name, training):
+    with pytest.raises(NotFittedError, match=f"model '{name}' is not fitted"):
+        _make(name).score([1])
+    generator = _make(name).fit(training)
+    with pytest.raises(UnknownUserError, match="unknown user 999999"):
+        generator.recommend(999_999)
+    with pytest.raises(ConfigError, match="k must be a positive number"):
+        generator.recommend(int(training.user_ids[0]), k=0)
+    with pytest.raises(ConfigError, match=f"{name} does not take parameter\\(s\\) colour"):
+        GENERATORS[name](colour="red")
+
+
+def test_save_load_round_trip(name, training, tmp_path):
+    generator = _make(name).fit(training)
+    artifacts.save(generator, tmp_path)
+    loaded = artifacts.load(GENERATORS[name], tmp_path, training)
+    users = training.user_ids[:4].tolist()
+    np.testing.assert_allclose(loaded.score(users), generator.score(users), rtol=1e-5, atol=1e-6)
+
+
+def test_artifact_from_other_data_is_refused(name, training, synthetic, tmp_path):
+    artifacts.save(_make(name).fit(training), tmp_path)
+    other_split = build_training_data(synthetic, synthetic.interactions.head(500), split="half")
+    with pytest.raises(ArtifactError, match=f"no saved {name} model"):
+        artifacts.load(GENERATORS[name], tmp_path, other_split)
+    relabelled = build_training_data(synthetic, synthetic.interactions, split="all")
+    object.__setattr__(relabelled, "fingerprint", "0000000000000000")
+    with pytest.raises(ArtifactError, match="trained with dataset fingerprint"):
+        artifacts.load(GENERATORS[name], tmp_path, relabelled)
+    generator, _ = artifacts.load_or_train(
+        GENERATORS[name], tmp_path, relabelled, validation=None, params=FAST.get(name)
+    )
+    assert generator.fitted  # retrained rather than reused
+
+
+def test_corrupted_artifact_is_an_error_and_kept(name, training, tmp_path):
+    artifacts.save(_make(name).fit(training), tmp_path)
+    arrays_path, _ = artifacts.artifact_paths(tmp_path, training, name)
+    arrays_path.write_bytes(arrays_path.read_bytes()[:40])
+    with pytest.raises(ArtifactError, match="is corrupted"):
+        artifacts.load(GENERATORS[name], tmp_path, training)
+    with pytest.raises(ArtifactError, match="is corrupted"):
+        artifacts.load_or_train(GENERATORS[name], tmp_path, training, validation=None, params=FAST.get(name))
+    assert arrays_path.exists()
+
+
+def test_similar_where_supported(name, training):
+    generator = _make(name).fit(training)
+    item = int(training.item_ids[0])
+    if generator.supports_similar:
+        top = generator.similar(item, k=3)
+        assert top.height == 3 and item not in top["item_id"].to_list()
+        with pytest.raises(UnknownItemError, match="unknown item 424242"):
+            generator.similar(424242)
+    else:
+        with pytest.raises(Exception, match="has no item-to-item similarity"):
+            generator.similar(item)
