@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import RECBOLE_INTER, RECBOLE_ITEM, RECBOLE_USER, make_zip
+from tests.formats import LATEST_MOVIES, LATEST_RATINGS, RECBOLE_INTER, RECBOLE_ITEM, RECBOLE_USER, make_zip
 
 from pagegen.data import fetch as fetch_module
 from pagegen.data import load_dataset
@@ -83,8 +83,6 @@ def test_release_with_wrong_counts_is_rejected(data_dir, latest_zip, grouplens_s
 
 
 def test_malformed_ratings_name_file_line_and_column(data_dir, tmp_path, grouplens_server, files_under):
-    from conftest import LATEST_MOVIES, LATEST_RATINGS
-
     broken = make_zip(
         tmp_path / "broken.zip",
         {"ml-latest-small/ratings.csv": LATEST_RATINGS + "4,x9,3.0,1\n", "ml-latest-small/movies.csv": LATEST_MOVIES},

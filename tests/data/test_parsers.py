@@ -3,7 +3,7 @@
 import zipfile
 
 import pytest
-from conftest import (
+from tests.formats import (
     ML1M_MOVIES,
     ML1M_RATINGS,
     ML1M_USERS,
