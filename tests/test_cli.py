@@ -75,3 +75,60 @@ def test_unwritable_data_dir(capsys, tmp_path):
         "10",
     )
     assert code == 2 and "is not writable" in err
+
+
+@pytest.fixture
+def synth_dataset(capsys, data_dir):
+    _run(capsys, "data", "synth", "--users", "80", "--items", "60", "--interactions", "1600", "--seed", "4")
+    return data_dir
+
+
+def test_train_recommend_evaluate(capsys, synth_dataset):
+    code, out, _ = _run(capsys, "train", "--dataset", "synth", "--model", "ease", "--json")
+    trained = json.loads(out)
+    assert code == 0 and trained["model"] == "ease" and trained["split"] == "leave-last-out"
+    assert trained["metrics"]["l2"] in trained["params"]["l2_grid"] and trained["metrics"]["fit_seconds"] >= 0
+
+    code, out, _ = _run(
+        capsys, "recommend", "--dataset", "synth", "--model", "ease", "--user", "3", "--k", "5", "--json"
+    )
+    recommended = json.loads(out)
+    assert code == 0 and [row["rank"] for row in recommended["items"]] == [1, 2, 3, 4, 5]
+    assert {"item_id", "title", "year", "genres", "score"} <= set(recommended["items"][0])
+
+    code, out, _ = _run(capsys, "recommend", "--dataset", "synth", "--model", "popularity", "--like", "1,2", "--k", "3")
+    assert code == 0 and "for a new user who likes [1, 2]" in out
+
+    code, out, _ = _run(capsys, "evaluate", "--dataset", "synth", "--model", "ease", "--json")
+    report = json.loads(out)["reports"][0]
+    assert (
+        code == 0 and report["users"] == 80 and 0 <= report["metrics"]["ndcg@10"] <= report["metrics"]["recall@10"] <= 1
+    )
+    assert report["fit_seconds"] == trained["metrics"]["fit_seconds"]  # the saved model was reused
+
+    code, out, _ = _run(capsys, "evaluate", "--dataset", "synth", "--model", "popularity", "--cold-start")
+    assert code == 0 and "cold_recall@20" in out and "cold-start-10" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["recommend", "--dataset", "synth", "--model", "ease", "--user", "99999"],
+            "unknown user 99999 in dataset 'synth'; pick a known user",
+        ),
+        (["recommend", "--dataset", "synth", "--model", "ease", "--like", "1,77777"], "unknown item 77777"),
+        (
+            ["train", "--dataset", "synth", "--model", "bpr"],
+            "unknown model 'bpr'; known models: ease, popularity, sasrec, trending",
+        ),
+        (
+            ["train", "--dataset", "synth", "--model", "ease", "--set", "lambda=3"],
+            "ease does not take parameter(s) lambda",
+        ),
+        (["train", "--dataset", "synth", "--model", "ease", "--set", "l2"], "--set expects KEY=VALUE"),
+    ],
+)
+def test_model_bad_input(capsys, synth_dataset, argv, message):
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err

@@ -1,0 +1,114 @@
+"""Each generator on data whose right answer is obvious."""
+
+import numpy as np
+import pytest
+
+from pagegen.errors import ConfigError, ModelFitError
+from pagegen.generators import EASE, SASRec, Popularity, Trending, Validation, build_training_data
+from pagegen.generators import ease as ease_module
+from tests.generators.conftest import make_dataset
+
+
+def test_ease_recovers_cooccurrence(cooccurrence):
+    data = build_training_data(cooccurrence, cooccurrence.interactions, split="all")
+    model = EASE(l2=1.0).fit(data)
+    assert model.similar(1, k=1)["item_id"].to_list() == [2]
+    assert model.similar(3, k=1)["item_id"].to_list() == [4]
+    history = data.item_indices([1])
+    assert model.recommend_for_history(history, k=1)["item_id"].to_list() == [2]
+
+
+def test_ease_chooses_l2_on_validation(cooccurrence):
+    data = build_training_data(cooccurrence, cooccurrence.interactions, split="all")
+    validation = Validation(
+        histories=[data.item_indices([1]), data.item_indices([3])], targets=data.item_indices([2, 4])
+    )
+    model = EASE(l2_grid=[1.0, 10.0]).fit(data, validation=validation)
+    assert set(model.validation_ndcg) == {1.0, 10.0}
+    assert model.l2 == max(model.validation_ndcg, key=lambda l2: (model.validation_ndcg[l2], -l2))
+    assert EASE().fit(data).l2 == EASE.defaults["default_l2"]  # no validation: the documented default
+
+
+def test_ease_refuses_a_catalogue_that_does_not_fit_in_memory(cooccurrence, monkeypatch):
+    data = build_training_data(cooccurrence, cooccurrence.interactions, split="all")
+
+    class Tiny:
+        available = 1024
+
+    monkeypatch.setattr(ease_module.psutil, "virtual_memory", lambda: Tiny())
+    with pytest.raises(ModelFitError, match=r"EASE on 12 items needs about .* GiB .* only 0\.0 GiB is available"):
+        EASE().fit(data)
+
+
+def test_popularity_ranks_by_count_and_trending_by_recency(tmp_path):
+    day = 86_400
+    rows = [(u, 1, 4.0, 0) for u in range(1, 6)]  # item 1: five users, a year ago
+    rows += [(u, 2, 4.0, 365 * day) for u in range(1, 4)]  # item 2: three users, today
+    rows += [(9, 3, 4.0, 0)]
+    dataset = make_dataset(tmp_path, "pop", rows, n_items=4)
+    data = build_training_data(dataset, dataset.interactions, split="all")
+    assert Popularity().fit(data).recommend_for_history(np.array([], dtype=np.int32), k=3)["item_id"].to_list() == [
+        1,
+        2,
+        3,
+    ]
+    assert Trending().fit(data).recommend_for_history(np.array([], dtype=np.int32), k=2)["item_id"].to_list() == [2, 1]
+    popularity = Popularity().fit(data).popularity
+    assert popularity[0] == pytest.approx(np.log1p(5)) and popularity[3] == 0.0
+
+
+def test_popular_in_genre(tmp_path):
+    genres = [["Sci-Fi"], ["Drama"], ["Sci-Fi", "Drama"], ["Comedy"]]
+    rows = [(u, i, 4.0, u) for u in range(1, 5) for i in (1, 2, 3) if u <= i + 1]
+    dataset = make_dataset(tmp_path, "genres", rows, n_items=4, genres=genres)
+    model = Popularity().fit(build_training_data(dataset, dataset.interactions, split="all"))
+    assert model.popular_in_genre("Sci-Fi", k=5)["item_id"].to_list() == [3, 1]
+    with pytest.raises(ConfigError, match=r"no item has genre 'Western'; genres: Comedy, Drama, Sci-Fi"):
+        model.popular_in_genre("Western")
+
+
+def test_sasrec_learns_a_deterministic_sequence(tmp_path):
+    """Every user walks the catalogue in the same cycle 1 → 2 → … → 8 → 1: the next item is certain."""
+    cycle = 8
+    rows = []
+    for user in range(1, 41):
+        start = user % cycle
+        rows += [(user, (start + step) % cycle + 1, 4.0, step) for step in range(12)]
+    dataset = make_dataset(tmp_path, "cycle", rows, n_items=cycle)
+    data = build_training_data(dataset, dataset.interactions, split="all")
+    model = SASRec(
+        hidden=32, layers=1, heads=1, max_len=10, dropout=0.0, learning_rate=0.01, max_epochs=40, seed=1
+    ).fit(data)
+    for last in range(1, cycle + 1):
+        history = data.item_indices([(last - 3) % cycle + 1, (last - 2) % cycle + 1, last])
+        top = model.recommend_for_history(history, k=1, exclude_seen=False)
+        assert top["item_id"].to_list() == [last % cycle + 1]
+
+
+def test_sasrec_is_deterministic_for_a_seed(training):
+    params = {"hidden": 16, "layers": 1, "heads": 1, "max_len": 10, "max_epochs": 2, "seed": 3}
+    first = SASRec(**params).fit(training).score(training.user_ids[:3].tolist())
+    second = SASRec(**params).fit(training).score(training.user_ids[:3].tolist())
+    np.testing.assert_array_equal(first, second)
+
+
+def test_sasrec_gbce_and_early_stopping(training):
+    validation = Validation(
+        histories=[training.history(int(u))[:-1] for u in training.user_ids],
+        targets=np.array([training.history(int(u))[-1] for u in training.user_ids]),
+    )
+    model = SASRec(hidden=16, layers=1, heads=1, max_len=10, max_epochs=30, patience=2, loss="gbce", negatives=8).fit(
+        training, validation=validation
+    )
+    curve = [epoch["val_ndcg@10"] for epoch in model.history]
+    best_epoch = curve.index(max(curve)) + 1
+    assert model.best_validation_ndcg == max(curve)
+    assert model.epochs_run == min(30, best_epoch + 2)  # stops `patience` epochs after the best
+
+
+def test_sasrec_rejects_unknown_loss_and_missing_gpu(training):
+    with pytest.raises(ConfigError, match="sasrec loss must be 'ce' or 'gbce'"):
+        SASRec(loss="hinge").fit(training)
+    if not __import__("torch").cuda.is_available():
+        with pytest.raises(ConfigError, match="torch sees no CUDA GPU"):
+            SASRec(device="cuda").fit(training)
