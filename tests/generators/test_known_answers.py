@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pagegen.errors import ConfigError, ModelFitError
-from pagegen.generators import EASE, SASRec, Popularity, Trending, Validation, build_training_data
+from pagegen.generators import EASE, Popularity, SASRec, Trending, Validation, build_training_data
 from pagegen.generators import ease as ease_module
 from tests.generators.conftest import make_dataset
 
