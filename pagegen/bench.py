@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,4 +51,41 @@ def bench_synth(*, users: int, items: int, interactions: int, seed: int = 0) -> 
         "peak_memory_gib": report["peak_memory_gib"],
         "target_seconds": 60,
         "target_peak_memory_gib": 4,
+    }
+
+
+def bench_generators(
+    data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 200, seed: int = 0
+) -> dict[str, Any]:
+    """Fit (or load) every generator, then time scoring one user with all of them; target ≤ 20 ms."""
+    from pagegen.data import load_dataset
+    from pagegen.evaluation import leave_last_out_experiment
+    from pagegen.generators import GENERATORS, artifacts
+    from pagegen.seeding import as_generator
+
+    experiment = leave_last_out_experiment(load_dataset(dataset, data_dir))
+    models, fits = [], {}
+    for cls in GENERATORS.values():
+        generator, manifest = artifacts.load_or_train(cls, data_dir, experiment.train, validation=experiment.validation)
+        models.append(generator)
+        fits[cls.name] = manifest["metrics"]
+    serving = experiment.serving
+    chosen = as_generator(seed).choice(serving.user_ids, size=min(users, serving.n_users), replace=False)
+    latencies = []
+    for user in chosen:
+        history = serving.history(int(user))
+        started = time.perf_counter()
+        for generator in models:
+            generator.score_histories([history])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "dataset": dataset,
+        "generators": [g.name for g in models],
+        "fit": fits,
+        "score_one_user_ms": {
+            "median": round(statistics.median(latencies), 2),
+            "p95": round(statistics.quantiles(latencies, n=20)[-1], 2),
+            "users": len(latencies),
+        },
+        "target_score_one_user_ms": 20,
     }

@@ -102,7 +102,8 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_evaluate)
 
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
-    bench.add_argument("--suite", choices=["data"], default="data", help="which stage to measure")
+    bench.add_argument("--suite", choices=["data", "generators", "all"], default="all", help="which stage to measure")
+    bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for the generator suite")
     bench.add_argument("--synth-users", type=_positive_int, default=1_000_000)
     bench.add_argument("--synth-items", type=_positive_int, default=50_000)
     bench.add_argument("--synth-interactions", type=_positive_int, default=20_000_000)
@@ -411,18 +412,28 @@ def _report_table(reports: list[Any]) -> str:
 def _bench(args: argparse.Namespace) -> int:
     from pagegen import bench
 
-    payload = {
-        "fetch": bench.bench_fetch(data.resolve_data_dir(args.data_dir)),
-        "synth": bench.bench_synth(
+    data_dir = data.resolve_data_dir(args.data_dir)
+    payload: dict[str, Any] = {}
+    lines = []
+    if args.suite in ("data", "all"):
+        fetch = payload["fetch"] = bench.bench_fetch(data_dir)
+        synth = payload["synth"] = bench.bench_synth(
             users=args.synth_users, items=args.synth_items, interactions=args.synth_interactions
-        ),
-    }
-    text = (
-        f"fetch {payload['fetch']['dataset']} from {payload['fetch']['source']}: {payload['fetch']['seconds']:.2f} s (target ≤ 10 s)\n"
-        f"synth {payload['synth']['interactions']} interactions: {payload['synth']['seconds']:.1f} s "
-        f"(target ≤ 60 s), peak {payload['synth']['peak_memory_gib']:.2f} GiB (target ≤ 4 GiB)"
-    )
-    return _emit(args, payload, text)
+        )
+        lines.append(f"fetch {fetch['dataset']} from {fetch['source']}: {fetch['seconds']:.2f} s (target ≤ 10 s)")
+        lines.append(
+            f"synth {synth['interactions']} interactions: {synth['seconds']:.1f} s (target ≤ 60 s), "
+            f"peak {synth['peak_memory_gib']:.2f} GiB (target ≤ 4 GiB)"
+        )
+    if args.suite in ("generators", "all"):
+        generators = payload["generators"] = bench.bench_generators(data_dir, args.dataset)
+        fits = ", ".join(f"{name} {fit.get('fit_seconds', 0):.2f} s" for name, fit in generators["fit"].items())
+        latency = generators["score_one_user_ms"]
+        lines.append(f"fit on {args.dataset}: {fits}")
+        lines.append(
+            f"score one user with all generators: median {latency['median']} ms, p95 {latency['p95']} ms (target ≤ 20 ms)"
+        )
+    return _emit(args, payload, "\n".join(lines))
 
 
 def _app(args: argparse.Namespace) -> int:

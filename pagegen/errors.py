@@ -91,3 +91,7 @@ class ModelFitError(PagegenError):
 
 class ArtifactError(PagegenError):
     """A saved model that is missing, corrupted, or was trained on other data."""
+
+
+class ModelUnavailableError(PagegenError):
+    """A language or embedding model that cannot be reached or loaded (server down, package missing)."""

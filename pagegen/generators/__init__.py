@@ -6,12 +6,13 @@ from typing import Any
 
 from pagegen.errors import UnknownModelError
 from pagegen.generators.base import Generator, Validation
+from pagegen.generators.content import Content
 from pagegen.generators.ease import EASE
 from pagegen.generators.popularity import Popularity, Trending
 from pagegen.generators.sasrec import SASRec
 from pagegen.generators.training import TrainingData, build_training_data
 
-GENERATORS: dict[str, type[Generator]] = {cls.name: cls for cls in (EASE, SASRec, Popularity, Trending)}
+GENERATORS: dict[str, type[Generator]] = {cls.name: cls for cls in (EASE, SASRec, Content, Popularity, Trending)}
 
 
 def generator_class(name: str) -> type[Generator]:
@@ -28,6 +29,7 @@ def create(name: str, **params: Any) -> Generator:
 __all__ = [
     "EASE",
     "GENERATORS",
+    "Content",
     "Generator",
     "Popularity",
     "SASRec",

@@ -1,0 +1,98 @@
+"""Content-based scores from item text embeddings: the cold-start generator.
+
+Item text is title, year and genres (plus an LLM description when ``descriptions.parquet`` has
+one). A user's profile is the recency-weighted mean of their history's embeddings; an item scores
+its cosine similarity to it. New items need no interactions to be scored, and a new user needs only
+a few picked genres or items.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+
+from pagegen.data import schema as S
+from pagegen.errors import ConfigError
+from pagegen.generators.base import Generator, Validation
+from pagegen.generators.training import TrainingData
+from pagegen.llm.embeddings import Embedder, make_embedder
+
+DESCRIPTION = "description"
+
+
+def item_texts(catalogue: pl.DataFrame) -> list[str]:
+    """``"Toy Story (1995). Genres: Animation, Children's, Comedy."`` (+ description), one per item."""
+    texts = []
+    has_description = DESCRIPTION in catalogue.columns
+    for row in catalogue.iter_rows(named=True):
+        year = f" ({row[S.YEAR]})" if row[S.YEAR] is not None else ""
+        text = f"{row[S.TITLE]}{year}. Genres: {', '.join(row[S.GENRES] or [])}."
+        if has_description and row[DESCRIPTION]:
+            text += f" {row[DESCRIPTION]}"
+        texts.append(text)
+    return texts
+
+
+class Content(Generator):
+    name: ClassVar[str] = "content"
+    defaults: ClassVar[dict[str, Any]] = {
+        "embedder": "minilm",  # or "ollama" (model from ollama_model, host from OLLAMA_HOST)
+        "ollama_model": "nomic-embed-text-v2-moe",
+        "recent": 50,  # items of the history that form the profile
+        "recency_half_life": 20.0,  # in items: the 20th most recent counts half as much as the last
+    }
+    supports_similar: ClassVar[bool] = True
+
+    def __init__(self, *, embedder_instance: Embedder | None = None, **params: Any) -> None:
+        super().__init__(**params)
+        self._embedder = embedder_instance
+
+    def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
+        embedder = self._embedder or self._make_embedder()
+        vectors = embedder.embed(item_texts(data.catalogue))
+        if vectors.shape[0] != data.n_items:
+            raise ConfigError(f"embedder {embedder.name} returned {vectors.shape[0]} vectors for {data.n_items} items")
+        self.item_vectors = vectors.astype(np.float32)
+        self.embedder_name = embedder.name
+
+    def _make_embedder(self) -> Embedder:
+        kind = self.params["embedder"]
+        return make_embedder(kind, model=self.params["ollama_model"]) if kind == "ollama" else make_embedder(kind)
+
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray:
+        profiles = np.stack([self._profile(h) for h in histories])
+        return profiles @ self.item_vectors.T
+
+    def _profile(self, history: np.ndarray) -> np.ndarray:
+        recent = np.asarray(history[-self.params["recent"] :], dtype=np.int64)
+        if not len(recent):
+            return np.zeros(self.item_vectors.shape[1], dtype=np.float32)
+        age = np.arange(len(recent))[::-1]  # 0 for the most recent item
+        weights = np.power(0.5, age / self.params["recency_half_life"])
+        profile = weights @ self.item_vectors[recent]
+        return (profile / (np.linalg.norm(profile) or 1.0)).astype(np.float32)
+
+    def score_onboarding(self, genres: list[str], liked: np.ndarray) -> np.ndarray:
+        """Scores for a new user from genres and items picked at onboarding."""
+        parts = []
+        if genres:
+            embedder = self._embedder or self._make_embedder()
+            parts.append(embedder.embed([f"Genres: {', '.join(genres)}."])[0])
+        if len(liked):
+            parts.append(self._profile(liked))
+        if not parts:
+            raise ConfigError("onboarding needs at least one genre or liked item")
+        profile = np.mean(parts, axis=0)
+        return (profile / (np.linalg.norm(profile) or 1.0)) @ self.item_vectors.T
+
+    def _similar(self, index: int) -> np.ndarray:
+        return self.item_vectors @ self.item_vectors[index]
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"item_vectors": self.item_vectors, "embedder_name": np.array(self.embedder_name)}
+
+    def _restore(self, state: dict[str, np.ndarray], data: TrainingData) -> None:
+        self.item_vectors = state["item_vectors"]
+        self.embedder_name = str(state["embedder_name"])
