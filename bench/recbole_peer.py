@@ -146,6 +146,12 @@ COMMON_KEYS = [
     "threshold", "normalize_all", "rm_dup_inter", "eval_args", "metrics", "topk", "valid_metric",
     "repeatable", "seed", "reproducibility", "device", "eval_batch_size",
 ]  # fmt: skip
+SASREC_KEYS = [
+    *COMMON_KEYS, "epochs", "stopping_step", "eval_step", "train_batch_size", "learning_rate", "learner",
+    "weight_decay", "train_neg_sample_args", "loss_type", "MAX_ITEM_LIST_LENGTH", "n_layers", "n_heads",
+    "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob", "hidden_act", "layer_norm_eps",
+    "initializer_range",
+]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ data and split
@@ -164,7 +170,7 @@ def reference_split(dataset) -> dict[str, Any]:
     order = np.argsort(uid, kind="stable")  # keeps time order inside each user
     uid, iid = uid[order], iid[order]
     bounds = np.flatnonzero(np.diff(uid)) + 1
-    for u_items, u in zip(np.split(iid, bounds), uid[np.r_[0, bounds]]):
+    for u_items, u in zip(np.split(iid, bounds), uid[np.r_[0, bounds]], strict=True):
         test[int(u)] = int(u_items[-1])
         valid[int(u)] = int(u_items[-2])
         n_train += len(u_items) - 2
@@ -188,7 +194,7 @@ def held_out_items(loader) -> dict[int, int]:
     users = ds.inter_feat[ds.uid_field].numpy()
     items = ds.inter_feat[ds.iid_field].numpy()
     out: dict[int, int] = {}
-    for u, i in zip(users, items):
+    for u, i in zip(users, items, strict=True):
         if int(u) in out:
             raise RuntimeError(f"user {u} has more than one held-out item")
         out[int(u)] = int(i)
@@ -227,8 +233,10 @@ def history_matrices(
     """CSR user x item masks: for validation the train items, for test train + validation items,
     following the split RecBole built (ml-100k has no repeated user-item pairs)."""
     users, items = all_user_items
-    held_valid = np.array([valid.get(int(u), -1) == i or test.get(int(u), -1) == i for u, i in zip(users, items)])
-    held_test = np.array([test.get(int(u), -1) == i for u, i in zip(users, items)])
+    held_valid = np.array(
+        [valid.get(int(u), -1) == i or test.get(int(u), -1) == i for u, i in zip(users, items, strict=True)]
+    )
+    held_test = np.array([test.get(int(u), -1) == i for u, i in zip(users, items, strict=True)])
 
     def csr(keep):
         return sp.csr_matrix(
@@ -407,7 +415,7 @@ def run_ease(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
         "test": default["test"],
         "data_prep_seconds": round(prep_seconds, 3),
         "split_check": check,
-        "config": config_summary(config, COMMON_KEYS + ["reg_weight"]) | {"reg_weight": "see grid"},
+        "config": config_summary(config, [*COMMON_KEYS, "reg_weight"]) | {"reg_weight": "see grid"},
     }
 
 
@@ -461,8 +469,8 @@ def run_sasrec(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
         "cap_reason": cap_reason,
         "note": None
         if not capped
-        else f"CAPPED after {epochs_run} epoch(s) ({cap_reason}); RecBole would train up to {config['epochs']} epochs "
-        f"with early stopping after {config['stopping_step']} epochs without valid {VALID_METRIC} gain. Not converged numbers.",
+        else f"CAPPED after {epochs_run} epoch(s) ({cap_reason}); RecBole's default trains up to 300 epochs and stops early "
+        f"after {config['stopping_step']} epochs without a valid {VALID_METRIC} gain. These are not converged numbers.",
         "epochs_run": epochs_run,
         "best_epoch": trainer.peer_best_epoch,
         "early_stopped": early_stopped,
@@ -483,31 +491,7 @@ def run_sasrec(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
         "recbole_native_unmasked": native,
         "data_prep_seconds": round(prep_seconds, 3),
         "split_check": check,
-        "config": config_summary(
-            config,
-            COMMON_KEYS
-            + [
-                "epochs",
-                "stopping_step",
-                "eval_step",
-                "train_batch_size",
-                "learning_rate",
-                "learner",
-                "weight_decay",
-                "train_neg_sample_args",
-                "loss_type",
-                "MAX_ITEM_LIST_LENGTH",
-                "n_layers",
-                "n_heads",
-                "hidden_size",
-                "inner_size",
-                "hidden_dropout_prob",
-                "attn_dropout_prob",
-                "hidden_act",
-                "layer_norm_eps",
-                "initializer_range",
-            ],
-        ),  # fmt: skip
+        "config": config_summary(config, SASREC_KEYS),
     }
 
 
@@ -532,6 +516,7 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -568,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(cwd)
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+    report["environment"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(report, indent=2)
     if out_path:

@@ -60,7 +60,7 @@ def bench_generators(
     """Fit (or load) every generator, then time scoring one user with all of them; target ≤ 20 ms."""
     from pagegen.data import load_dataset
     from pagegen.evaluation import leave_last_out_experiment
-    from pagegen.generators import GENERATORS, artifacts
+    from pagegen.generators import EASE, GENERATORS, artifacts
     from pagegen.seeding import as_generator
 
     experiment = leave_last_out_experiment(load_dataset(dataset, data_dir))
@@ -69,6 +69,11 @@ def bench_generators(
         generator, manifest = artifacts.load_or_train(cls, data_dir, experiment.train, validation=experiment.validation)
         models.append(generator)
         fits[cls.name] = manifest["metrics"]
+    ease_single_fit = []
+    for _ in range(5):  # one fit at the chosen λ: what a peer's single EASE fit is compared with
+        started = time.perf_counter()
+        EASE(l2=fits["ease"]["l2"]).fit(experiment.train)
+        ease_single_fit.append(time.perf_counter() - started)
     serving = experiment.serving
     chosen = as_generator(seed).choice(serving.user_ids, size=min(users, serving.n_users), replace=False)
     latencies = []
@@ -82,6 +87,7 @@ def bench_generators(
         "dataset": dataset,
         "generators": [g.name for g in models],
         "fit": fits,
+        "ease_single_fit_seconds": {"min": round(min(ease_single_fit), 4), "median": round(statistics.median(ease_single_fit), 4)},
         "score_one_user_ms": {
             "median": round(statistics.median(latencies), 2),
             "p95": round(statistics.quantiles(latencies, n=20)[-1], 2),

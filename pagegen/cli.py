@@ -91,6 +91,11 @@ def _build_parser() -> argparse.ArgumentParser:
     who = recommend.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", type=int, help="a user id of the dataset")
     who.add_argument("--like", type=_id_list, help="a new user's liked item ids, comma-separated (cold start)")
+    who.add_argument(
+        "--genres",
+        type=lambda text: [g.strip() for g in text.split(",") if g.strip()],
+        help="a new user's genres, comma-separated (content model)",
+    )
     recommend.add_argument("--k", type=_positive_int, default=10)
     recommend.set_defaults(handler=_recommend)
 
@@ -315,7 +320,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _recommend(args: argparse.Namespace) -> int:
     from pagegen.evaluation import leave_last_out_experiment
-    from pagegen.generators import artifacts, generator_class
+    from pagegen.generators import Content, artifacts, generator_class
 
     cls = generator_class(args.model)
     data_dir = data.resolve_data_dir(args.data_dir)
@@ -329,15 +334,31 @@ def _recommend(args: argparse.Namespace) -> int:
         progress=_progress(args),
     )
     serving = experiment.serving
-    history = serving.history(args.user) if args.user is not None else serving.item_indices(args.like)
-    top = generator.recommend_for_history(history, args.k).join(serving.catalogue, on=S.ITEM_ID, how="left")
+    if args.genres is not None:
+        if not isinstance(generator, Content):
+            raise PagegenError(
+                "--genres needs the content model (--model content); other models start from liked items"
+            )
+        top = generator.top_for_onboarding(args.genres, args.k)
+        who = f"a new user who likes {', '.join(args.genres)}"
+    else:
+        history = serving.history(args.user) if args.user is not None else serving.item_indices(args.like)
+        top = generator.recommend_for_history(history, args.k)
+        who = f"user {args.user}" if args.user is not None else f"a new user who likes {args.like}"
+    top = top.join(serving.catalogue, on=S.ITEM_ID, how="left")
     rows = top.select("rank", S.ITEM_ID, "score", S.TITLE, S.YEAR, S.GENRES).to_dicts()
-    who = f"user {args.user}" if args.user is not None else f"a new user who likes {args.like}"
     lines = [f"{cls.name} for {who} on {args.dataset}:"]
     lines += [
         f"{r['rank']:>3}. {r['title']} ({r['year']}) — {', '.join(r['genres'])}  [{r['score']:.3f}]" for r in rows
     ]
-    payload = {"model": cls.name, "dataset": args.dataset, "user": args.user, "like": args.like, "items": rows}
+    payload = {
+        "model": cls.name,
+        "dataset": args.dataset,
+        "user": args.user,
+        "like": args.like,
+        "genres": args.genres,
+        "items": rows,
+    }
     return _emit(args, payload, "\n".join(lines))
 
 
@@ -357,7 +378,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     params = _params(args)
     if args.cold_start:
         cold = cold_start_experiment(dataset, fraction=args.cold_fraction)
-        train, validation = cold.train, None
+        train, validation = cold.train, cold.validation
     else:
         experiment = leave_last_out_experiment(dataset)
         train, validation = experiment.train, experiment.validation

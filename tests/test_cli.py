@@ -120,7 +120,7 @@ def test_train_recommend_evaluate(capsys, synth_dataset):
         (["recommend", "--dataset", "synth", "--model", "ease", "--like", "1,77777"], "unknown item 77777"),
         (
             ["train", "--dataset", "synth", "--model", "bpr"],
-            "unknown model 'bpr'; known models: ease, popularity, sasrec, trending",
+            "unknown model 'bpr'; known models: content, ease, popularity, sasrec, trending",
         ),
         (
             ["train", "--dataset", "synth", "--model", "ease", "--set", "lambda=3"],

@@ -27,6 +27,15 @@ MANIFEST = "manifest.json"
 TABLES = ("interactions", "items", "users", "tags")
 
 
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The data directory: the argument, else ``$PAGEGEN_DATA_DIR``, else ``./data``."""
     return Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data")
@@ -58,6 +67,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        os.chmod(temp, _FILE_MODE)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

