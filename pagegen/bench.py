@@ -87,7 +87,10 @@ def bench_generators(
         "dataset": dataset,
         "generators": [g.name for g in models],
         "fit": fits,
-        "ease_single_fit_seconds": {"min": round(min(ease_single_fit), 4), "median": round(statistics.median(ease_single_fit), 4)},
+        "ease_single_fit_seconds": {
+            "min": round(min(ease_single_fit), 4),
+            "median": round(statistics.median(ease_single_fit), 4),
+        },
         "score_one_user_ms": {
             "median": round(statistics.median(latencies), 2),
             "p95": round(statistics.quantiles(latencies, n=20)[-1], 2),
