@@ -51,7 +51,7 @@ class Content(Generator):
 
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
         embedder = self._embedder or self._make_embedder()
-        vectors = embedder.embed(item_texts(data.catalogue))
+        vectors = embedder.embed(item_texts(data.catalogue), progress=progress)
         if vectors.shape[0] != data.n_items:
             raise ConfigError(f"embedder {embedder.name} returned {vectors.shape[0]} vectors for {data.n_items} items")
         self.item_vectors = vectors.astype(np.float32)

@@ -20,7 +20,7 @@ DEFAULT_OLLAMA_EMBEDDING_MODEL = "nomic-embed-text-v2-moe"
 class Embedder(Protocol):
     name: str
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """One L2-normalized float32 row per text."""
         ...
 
@@ -33,11 +33,17 @@ class MiniLMEmbedder:
     def __init__(self, *, batch_size: int = 64) -> None:
         self.batch_size = batch_size
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         model = _load_minilm()
-        vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        vectors = model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -75,12 +81,13 @@ class OllamaEmbedder:
         self.host = host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
         self._client = ollama.Client(host=self.host, timeout=timeout)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         import httpx
         import ollama
+        from tqdm import tqdm
 
         rows = []
-        for start in range(0, len(texts), self.batch_size):
+        for start in tqdm(range(0, len(texts), self.batch_size), desc=self.name, unit="batch", disable=not progress):
             try:
                 response = self._client.embed(model=self.model, input=texts[start : start + self.batch_size])
             except (ConnectionError, httpx.HTTPError) as error:

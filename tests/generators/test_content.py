@@ -19,7 +19,7 @@ class GenreEmbedder:
 
     name = "genre-one-hot"
 
-    def embed(self, texts):
+    def embed(self, texts, *, progress=False):
         vectors = np.zeros((len(texts), len(GENRES)), dtype=np.float32)
         for row, text in enumerate(texts):
             named = re.search(r"Genres: (.*?)\.", text).group(1).split(", ")
