@@ -58,7 +58,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fetch = data_commands.add_parser("fetch", help="download, verify and normalize a MovieLens release")
     fetch.add_argument("--dataset", default=data.DEFAULT_DATASET, help="one of: " + ", ".join(data.DATASETS))
     fetch.add_argument("--force", action="store_true", help="prepare again even if already prepared")
-    fetch.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for GroupLens (default 5)")
+    fetch.add_argument("--timeout", type=_positive_float, default=5.0, help="seconds to wait for GroupLens (default 5)")
     _json_flag(fetch)
     fetch.set_defaults(handler=_data_fetch)
 
@@ -71,8 +71,8 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--users", type=_positive_int, default=10_000)
     synth.add_argument("--items", type=_positive_int, default=5_000)
     synth.add_argument("--interactions", type=_positive_int, default=500_000)
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--name", default="synth", help="dataset name to write (default: synth)")
+    synth.add_argument("--seed", type=_non_negative_int, default=0)
+    synth.add_argument("--name", default="synth", help="dataset name to write (default: synth); not a MovieLens name")
     _json_flag(synth)
     synth.set_defaults(handler=_data_synth)
 
@@ -181,6 +181,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
     print(json.dumps(payload, indent=2) if args.json else text)
     return 0
@@ -238,6 +252,9 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _data_synth(args: argparse.Namespace) -> int:
+    if args.name in data.DATASETS:
+        raise PagegenError(f"--name {args.name} is a MovieLens release; give synthetic data another name")
+    data.store.check_dataset_name(args.name)
     started = time.perf_counter()
     config = data.SynthConfig(users=args.users, items=args.items, interactions=args.interactions, seed=args.seed)
     tables = data.synthesize(config)
@@ -463,8 +480,8 @@ def _app(args: argparse.Namespace) -> int:
     if not app_file.is_file():
         raise PagegenError(f"the dashboard needs the source checkout: {app_file} is missing")
     env = dict(os.environ)
-    if args.data_dir:
-        env[data.store.DATA_DIR_ENV] = str(args.data_dir.resolve())
+    # Streamlit runs in the project folder: pass the data directory the CLI would use, absolute.
+    env[data.store.DATA_DIR_ENV] = str(data.resolve_data_dir(args.data_dir).resolve())
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_file),
         "--server.address", args.host, "--server.port", str(args.port),

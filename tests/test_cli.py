@@ -107,7 +107,7 @@ def test_train_recommend_evaluate(capsys, synth_dataset):
     assert report["fit_seconds"] == trained["metrics"]["fit_seconds"]  # the saved model was reused
 
     code, out, _ = _run(capsys, "evaluate", "--dataset", "synth", "--model", "popularity", "--cold-start")
-    assert code == 0 and "cold_recall@20" in out and "cold-start-10" in out
+    assert code == 0 and "cold_recall@20" in out and "cold-start-0.1" in out
 
 
 @pytest.mark.parametrize(

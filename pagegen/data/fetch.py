@@ -6,6 +6,7 @@ that ships the dataset (ml-100k only). Every failure names its source; nothing p
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from tqdm import tqdm
 from pagegen.data import schema as S
 from pagegen.data.parsers import Archive, Parser, RawDataset
 from pagegen.data.sources import DatasetSpec, PackagedSource, get_spec
-from pagegen.data.store import atomic_path, ensure_writable, file_sha256, is_prepared, write_dataset
-from pagegen.errors import DataSourceError, MalformedDataError
+from pagegen.data.store import atomic_path, ensure_writable, file_sha256, is_prepared, load_dataset, write_dataset
+from pagegen.errors import DataDirError, DataSourceError, MalformedDataError
 
 DOWNLOADS = "_downloads"
 
@@ -59,8 +60,12 @@ def fetch(spec: DatasetSpec, data_dir: Path, *, force: bool = False, timeout: fl
     name = spec.name
     ensure_writable(data_dir)
     if is_prepared(data_dir, name) and not force:
-        e = spec.expected
-        return FetchReport(name, "already prepared", str(data_dir / name), 0.0, e.interactions, e.users, e.items, skipped=True)
+        stored = load_dataset(name, data_dir)
+        users = stored.users.height if stored.users is not None else stored.interactions[S.USER_ID].n_unique()
+        return FetchReport(
+            name, "already prepared", str(data_dir / name), 0.0,
+            stored.interactions.height, users, stored.items.height, skipped=True,
+        )  # fmt: skip
     downloads = ensure_writable(data_dir / DOWNLOADS)
     tables, source = _obtain(spec, downloads, timeout=timeout, progress=progress)
     path = write_dataset(data_dir, name, tables, source=source)
@@ -170,9 +175,13 @@ def download(url: str, target: Path, *, timeout: float, progress: bool = False) 
                 bad = zip_file.testzip()
             if bad:
                 raise DataSourceError(f"download from {url} is corrupted: {bad} fails its checksum")
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise DataSourceError(f"{url} is unreachable ({reason})") from error
+    except ValueError as error:  # e.g. a PAGEGEN_GROUPLENS_URL without a scheme
+        raise DataSourceError(f"{url} is not a usable address ({error})") from error
+    except OSError as error:  # writing the download failed: our disk, not their server
+        raise DataDirError(f"could not save the download to {target.parent} ({error.strerror or error})") from error
     except zipfile.BadZipFile as error:
         raise DataSourceError(f"download from {url} is corrupted ({error})") from error
     return target

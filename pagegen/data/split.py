@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pagegen.data import schema as S
-from pagegen.errors import PagegenError
+from pagegen.errors import ConfigError
 
 _ROW = "_row"
 _POSITION = "_position"
@@ -43,7 +43,7 @@ def chronological(interactions: pl.DataFrame) -> pl.DataFrame:
 
 def leave_last_out(interactions: pl.DataFrame, *, min_history: int = 3) -> LeaveLastOutSplit:
     if min_history < 3:
-        raise PagegenError(f"min_history must be at least 3 (train, validation, test); got {min_history}")
+        raise ConfigError(f"min_history must be at least 3 (train, validation, test); got {min_history}")
     ordered = chronological(interactions).with_columns(
         pl.int_range(pl.len()).over(S.USER_ID).alias(_POSITION),
         pl.len().over(S.USER_ID).alias(_LENGTH),
@@ -60,7 +60,7 @@ def leave_last_out(interactions: pl.DataFrame, *, min_history: int = 3) -> Leave
 
 def cold_start(interactions: pl.DataFrame, *, fraction: float = 0.1) -> ColdStartSplit:
     if not 0 < fraction < 1:
-        raise PagegenError(f"cold-start fraction must be between 0 and 1 (exclusive); got {fraction}")
+        raise ConfigError(f"cold-start fraction must be between 0 and 1 (exclusive); got {fraction}")
     first_seen = (
         interactions.group_by(S.ITEM_ID)
         .agg(pl.col(S.TIMESTAMP).min().alias("first_seen"))

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,11 +21,12 @@ from typing import Any
 import polars as pl
 
 import pagegen
-from pagegen.errors import DataDirError, DatasetNotPreparedError
+from pagegen.errors import DataDirError, DatasetNotPreparedError, DataSourceError
 
 DATA_DIR_ENV = "PAGEGEN_DATA_DIR"
 MANIFEST = "manifest.json"
 TABLES = ("interactions", "items", "users", "tags")
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def _file_mode() -> int:
@@ -105,7 +107,7 @@ def write_dataset(data_dir: Path, name: str, tables: dict[str, pl.DataFrame | No
 
     A table that is ``None`` is removed, so no stale table from an earlier source stays behind.
     """
-    directory = ensure_writable(data_dir / name)
+    directory = ensure_writable(data_dir / check_dataset_name(name))
     digest = hashlib.sha256()
     counts = {}
     with ExitStack() as renames:  # exits in reverse: tables are renamed into place, then the manifest
@@ -148,10 +150,19 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
     directory = data_dir / name
     if not is_prepared(data_dir, name):
         raise DatasetNotPreparedError(name, str(data_dir))
-    tables = {
-        table: pl.read_parquet(directory / f"{table}.parquet")
-        for table in TABLES
-        if (directory / f"{table}.parquet").is_file()
-    }
-    manifest = json.loads((directory / MANIFEST).read_text())
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+        # Only the tables this manifest wrote: a stale file from an earlier source is never attached.
+        tables = {table: pl.read_parquet(directory / f"{table}.parquet") for table in manifest["counts"]}
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
+        raise DataSourceError(
+            f"dataset {name!r} in {directory} is damaged ({type(error).__name__}: {error}); prepare it again"
+        ) from error
     return Dataset(name=name, manifest=manifest, **tables)
+
+
+def check_dataset_name(name: str) -> str:
+    """A dataset name is a folder name under the data directory: plain characters only."""
+    if not DATASET_NAME.fullmatch(name) or name.startswith("_"):
+        raise DataDirError(f"dataset name {name!r} must be letters, digits, '.', '_' or '-', not starting with '_' or '.'")
+    return name

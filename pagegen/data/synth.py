@@ -17,7 +17,7 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.data.parsers import ML100K_GENRES
-from pagegen.errors import PagegenError
+from pagegen.errors import ConfigError
 from pagegen.seeding import Seed, as_generator
 
 GENRES = tuple(g for g in ML100K_GENRES if g != S.UNKNOWN_GENRE)
@@ -69,12 +69,11 @@ def synthesize(config: SynthConfig) -> dict[str, pl.DataFrame | None]:
 
 def _check(config: SynthConfig) -> None:
     if min(config.users, config.items, config.interactions) < 1:
-        raise PagegenError("synthetic data needs at least one user, item and interaction")
-    floor = MIN_HISTORY if config.interactions >= MIN_HISTORY * config.users else 1
-    if config.interactions < floor * config.users:
-        raise PagegenError(f"{config.interactions} interactions cannot give each of {config.users} users one")
+        raise ConfigError("synthetic data needs at least one user, item and interaction")
+    if config.interactions < config.users:
+        raise ConfigError(f"{config.interactions} interactions cannot give each of {config.users} users one")
     if config.interactions > 0.5 * config.users * config.items:
-        raise PagegenError(
+        raise ConfigError(
             f"{config.interactions} interactions exceed half of all {config.users} × {config.items} user-item pairs; "
             "ask for more users or items"
         )
@@ -147,9 +146,9 @@ def _interactions(config: SynthConfig, genre_matrix: np.ndarray, available: np.n
         draw = _draw(count, cluster_of_user, weights ** (0.5**round_), rng, first=round_ == 0)
         keys = _sorted_unique(np.concatenate([keys, draw]))
     if keys.size < wanted:
-        raise PagegenError(f"could only place {keys.size} distinct interactions; ask for more items or fewer interactions")
+        raise ConfigError(f"could only place {keys.size} distinct interactions; ask for more items or fewer interactions")
     if keys.size > wanted:
-        keys = np.sort(rng.choice(keys, size=wanted, replace=False))
+        keys = _trim(keys, wanted, n_items, MIN_HISTORY if wanted >= MIN_HISTORY * n_users else 1, rng)
     users = (keys // n_items).astype(np.int32)
     items = (keys % n_items).astype(np.int32)
     del keys
@@ -161,6 +160,17 @@ def _interactions(config: SynthConfig, genre_matrix: np.ndarray, available: np.n
     return pl.DataFrame(
         {S.USER_ID: users + 1, S.ITEM_ID: items + 1, S.RATING: ratings, S.TIMESTAMP: timestamps}
     )
+
+
+def _trim(keys: np.ndarray, wanted: int, n_items: int, floor: int, rng: np.random.Generator) -> np.ndarray:
+    """Drop random surplus pairs, never one of a user's first ``floor``: every user keeps a history."""
+    users = keys // n_items
+    position = np.arange(keys.size) - np.searchsorted(users, users, side="left")
+    removable = np.flatnonzero(position >= floor)
+    drop = rng.choice(removable, size=keys.size - wanted, replace=False)
+    keep = np.ones(keys.size, dtype=bool)
+    keep[drop] = False
+    return keys[keep]
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:

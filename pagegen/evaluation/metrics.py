@@ -1,6 +1,7 @@
 """Ranking metrics for full-ranking evaluation, as pure functions of ranks and top-k lists.
 
-A rank is 1-based: the number of items scored strictly higher than the target, plus one.
+A rank is 1-based: one plus the number of other items scored at least as high as the target
+(ties count against it; see ``ranking.target_ranks``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pagegen.evaluation.metrics import (
     recall_at_k,
     set_recall_at_k,
 )
-from pagegen.evaluation.ranking import target_ranks, top_k
+from pagegen.evaluation.ranking import hide_seen, target_ranks, top_k
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.training import TrainingData, build_training_data
 
@@ -85,7 +85,7 @@ def cold_start_experiment(dataset: Dataset, *, fraction: float = 0.1) -> ColdSta
     """Fit on the warm items; each user's last warm interaction is the validation item (for λ and
     early stopping), and the whole warm history is the user's profile when the new items are ranked."""
     split = cold_start(dataset.interactions, fraction=fraction)
-    name = f"cold-start-{round(fraction * 100)}"
+    name = f"cold-start-{fraction:g}"
     warm = leave_last_out(split.train)
     train = build_training_data(dataset, pl.concat([warm.train, warm.validation]), split=name)
     serving = build_training_data(dataset, split.train, split=name)
@@ -116,9 +116,7 @@ def evaluate_ranking(
     started = time.perf_counter()
     for start in range(0, len(held_out.histories), BATCH_USERS):
         histories = held_out.histories[start : start + BATCH_USERS]
-        scores = generator.score_histories(histories)
-        for row, history in enumerate(histories):
-            scores[row, history] = -np.inf
+        scores = hide_seen(generator.score_histories(histories), histories)
         ranks.append(target_ranks(scores, held_out.targets[start : start + BATCH_USERS]))
         tops.append(top_k(scores, max(ks)))
     seconds = time.perf_counter() - started

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pagegen.errors import UnknownModelError
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.content import Content
@@ -22,10 +20,6 @@ def generator_class(name: str) -> type[Generator]:
         raise UnknownModelError(name, sorted(GENERATORS)) from None
 
 
-def create(name: str, **params: Any) -> Generator:
-    return generator_class(name)(**params)
-
-
 __all__ = [
     "EASE",
     "GENERATORS",
@@ -37,6 +31,5 @@ __all__ = [
     "Trending",
     "Validation",
     "build_training_data",
-    "create",
     "generator_class",
 ]

@@ -69,8 +69,10 @@ def read_manifest(data_dir: Path, data: TrainingData, model: str) -> dict[str, A
         ) from error
 
 
-def mismatch(manifest: dict[str, Any], data: TrainingData, params: dict[str, Any] | None) -> str | None:
-    """Why the saved artifact does not fit ``data`` (and ``params``), or None when it does."""
+def mismatch(
+    manifest: dict[str, Any], data: TrainingData, params: dict[str, Any] | None, runtime: frozenset[str] = frozenset()
+) -> str | None:
+    """Why the saved artifact does not fit ``data`` (and ``params``, runtime settings aside), or None."""
     checks = [
         ("dataset", manifest.get("dataset"), data.dataset),
         ("dataset fingerprint", manifest.get("fingerprint"), data.fingerprint),
@@ -78,7 +80,9 @@ def mismatch(manifest: dict[str, Any], data: TrainingData, params: dict[str, Any
         ("catalogue size", manifest.get("n_items"), data.n_items),
     ]
     if params is not None:
-        checks.append(("parameters", manifest.get("params"), json.loads(json.dumps(params, default=float))))
+        saved = {k: v for k, v in (manifest.get("params") or {}).items() if k not in runtime}
+        wanted = {k: v for k, v in json.loads(json.dumps(params, default=float)).items() if k not in runtime}
+        checks.append(("parameters", saved, wanted))
     for what, saved, wanted in checks:
         if saved != wanted:
             return f"it was trained with {what} {saved!r}, not {wanted!r}"
@@ -96,7 +100,7 @@ def load(
         raise ArtifactError(
             f"no saved {name} model for {data.dataset} ({data.split}); run `pagegen train --dataset {data.dataset} --model {name}`"
         )
-    reason = mismatch(manifest, data, params)
+    reason = mismatch(manifest, data, params, generator_class.runtime_params)
     if reason:
         raise ArtifactError(f"the saved {name} model at {manifest_path} does not match: {reason}; retrain it")
     if file_sha256(arrays_path) != manifest.get("arrays_sha256"):
@@ -110,7 +114,12 @@ def load(
         raise ArtifactError(
             f"{arrays_path} is corrupted ({error}); retrain with `pagegen train --model {name}`"
         ) from error
-    return generator_class.restore(manifest["params"], state, data)
+    try:
+        return generator_class.restore(manifest["params"], state, data)
+    except (KeyError, RuntimeError, ValueError) as error:  # saved by another version of the code
+        raise ArtifactError(
+            f"{arrays_path} does not fit this version of {name} ({error}); retrain with `pagegen train --model {name}`"
+        ) from error
 
 
 def _versions() -> dict[str, str]:
@@ -133,14 +142,16 @@ def load_or_train(
     retrain: bool = False,
     progress: bool = False,
 ) -> tuple[Generator, dict[str, Any]]:
-    """The saved generator when its manifest matches ``data`` and ``params``; otherwise train and save one.
-
-    A corrupted artifact is an error, not a silent retrain: ``retrain=True`` replaces it.
+    """The saved generator when its manifest matches ``data`` (and ``params``, when given); otherwise
+    train and save one. Without ``params`` whatever model was saved for this data is used, so a model
+    tuned with ``train --set`` is not replaced by defaults. A corrupted artifact is an error, not a
+    silent retrain: ``retrain=True`` replaces it.
     """
     generator = generator_class(**(params or {}))
+    wanted = generator.params if params else None
     manifest = None if retrain else read_manifest(data_dir, data, generator.name)
-    if manifest is not None and mismatch(manifest, data, generator.params) is None:
-        return load(generator_class, data_dir, data, params=generator.params), manifest
+    if manifest is not None and mismatch(manifest, data, wanted, generator_class.runtime_params) is None:
+        return load(generator_class, data_dir, data, params=wanted), manifest
     seconds = fit_seconds(generator, data, validation, progress=progress)
     save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})
     manifest = read_manifest(data_dir, data, generator.name)

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from pagegen.data import schema as S
-from pagegen.errors import ConfigError, ModelFitError, NotFittedError, PagegenError
+from pagegen.errors import ConfigError, ModelFitError, NotFittedError
 from pagegen.generators.training import TrainingData
 
 SCORE = "score"
@@ -37,6 +37,7 @@ class Generator(ABC):
     defaults: ClassVar[dict[str, Any]] = {}
     supports_similar: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False  # tunes or early-stops on the validation split
+    runtime_params: ClassVar[frozenset[str]] = frozenset()  # settings that do not change what is learned
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -45,12 +46,16 @@ class Generator(ABC):
                 f"{self.name} does not take parameter(s) {', '.join(unknown)}; it takes {', '.join(sorted(self.defaults)) or 'none'}"
             )
         self.params: dict[str, Any] = {**self.defaults, **params}
+        for key, value in params.items():
+            _check_type(self.name, key, value, self.defaults[key])
+        self._check_params()
         self._data: TrainingData | None = None
 
     # -- the contract ---------------------------------------------------------------------------
     def fit(self, data: TrainingData, *, validation: Validation | None = None, progress: bool = False) -> Self:
         if data.n_items == 0:
             raise ModelFitError(f"{self.name}: the catalogue of {data.dataset!r} is empty")
+        self._data = None  # a failed refit must not leave a half-replaced model looking fitted
         self._fit(data, validation, progress)
         self._data = data
         return self
@@ -101,7 +106,7 @@ class Generator(ABC):
     def similar(self, item_id: int, k: int = 10) -> pl.DataFrame:
         """Items most like ``item_id`` (for "because you watched X" rows)."""
         if not self.supports_similar:
-            raise PagegenError(f"{self.name} has no item-to-item similarity; use ease or content")
+            raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
         check_k(k)
         index = self.data.item_index(int(item_id))
         scores = np.asarray(self._similar(index), dtype=np.float32).copy()
@@ -112,7 +117,7 @@ class Generator(ABC):
         valid = np.flatnonzero(np.isfinite(scores))
         k = min(k, len(valid))
         best = valid[np.argpartition(-scores[valid], k - 1)[:k]] if k else valid[:0]
-        best = best[np.lexsort((best, -scores[best]))]  # by score, ties by catalogue order
+        best = best[np.lexsort((best, -scores[best]))]  # by score; among those kept, ties by catalogue order
         return pl.DataFrame(
             {
                 S.ITEM_ID: self.data.item_ids[best],
@@ -148,6 +153,37 @@ class Generator(ABC):
 
     def _similar(self, index: int) -> np.ndarray:
         raise NotImplementedError
+
+    def _check_params(self) -> None:  # noqa: B027 - an optional hook
+        """Range checks beyond types; raise ConfigError naming the parameter."""
+
+
+def _check_type(model: str, key: str, value: Any, default: Any) -> None:
+    """A parameter must have its default's type (ints pass for floats; None defaults take numbers)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if default is None:
+        ok, expected = value is None or number, "a number or null"
+    elif isinstance(default, float):
+        ok, expected = number, "a number"
+    elif isinstance(default, int):
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, list):
+        ok = (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        )
+        expected = "a non-empty list of numbers"
+    else:
+        ok, expected = isinstance(value, type(default)), f"a {type(default).__name__}"
+    if not ok:
+        raise ConfigError(f"{model} parameter {key} must be {expected}, got {value!r}")
+
+
+def require(condition: bool, model: str, message: str) -> None:
+    """Raise ConfigError("<model> parameter <message>") unless ``condition`` holds."""
+    if not condition:
+        raise ConfigError(f"{model} parameter {message}")
 
 
 def check_k(k: int) -> None:

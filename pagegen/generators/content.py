@@ -1,7 +1,6 @@
 """Content-based scores from item text embeddings: the cold-start generator.
 
-Item text is title, year and genres (plus an LLM description when ``descriptions.parquet`` has
-one). A user's profile is the recency-weighted mean of their history's embeddings; an item scores
+Item text is title, year and genres. A user's profile is the recency-weighted mean of their history's embeddings; an item scores
 its cosine similarity to it. New items need no interactions to be scored, and a new user needs only
 a few picked genres or items.
 """
@@ -15,23 +14,17 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.generators.base import Generator, Validation, check_k
+from pagegen.generators.base import Generator, Validation, check_k, require
 from pagegen.generators.training import TrainingData
-from pagegen.llm.embeddings import Embedder, make_embedder
-
-DESCRIPTION = "description"
+from pagegen.llm.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, make_embedder
 
 
 def item_texts(catalogue: pl.DataFrame) -> list[str]:
-    """``"Toy Story (1995). Genres: Animation, Children's, Comedy."`` (+ description), one per item."""
+    """``"Toy Story (1995). Genres: Animation, Children's, Comedy."``, one per item."""
     texts = []
-    has_description = DESCRIPTION in catalogue.columns
     for row in catalogue.iter_rows(named=True):
         year = f" ({row[S.YEAR]})" if row[S.YEAR] is not None else ""
-        text = f"{row[S.TITLE]}{year}. Genres: {', '.join(row[S.GENRES] or [])}."
-        if has_description and row[DESCRIPTION]:
-            text += f" {row[DESCRIPTION]}"
-        texts.append(text)
+        texts.append(f"{row[S.TITLE]}{year}. Genres: {', '.join(row[S.GENRES] or [])}.")
     return texts
 
 
@@ -39,11 +32,21 @@ class Content(Generator):
     name: ClassVar[str] = "content"
     defaults: ClassVar[dict[str, Any]] = {
         "embedder": "minilm",  # or "ollama" (model from ollama_model, host from OLLAMA_HOST)
-        "ollama_model": "nomic-embed-text-v2-moe",
+        "ollama_model": DEFAULT_OLLAMA_EMBEDDING_MODEL,
         "recent": 50,  # items of the history that form the profile
         "recency_half_life": 20.0,  # in items: the 20th most recent counts half as much as the last
     }
     supports_similar: ClassVar[bool] = True
+
+    def _check_params(self) -> None:
+        p = self.params
+        require(
+            p["embedder"] in ("minilm", "ollama"),
+            self.name,
+            f"embedder must be 'minilm' or 'ollama', got {p['embedder']!r}",
+        )
+        require(p["recent"] >= 1, self.name, f"recent must be at least 1, got {p['recent']}")
+        require(p["recency_half_life"] > 0, self.name, "recency_half_life must be positive")
 
     def __init__(self, *, embedder_instance: Embedder | None = None, **params: Any) -> None:
         super().__init__(**params)

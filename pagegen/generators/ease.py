@@ -14,12 +14,11 @@ import scipy.sparse as sp
 import torch
 
 from pagegen.errors import ModelFitError
-from pagegen.evaluation.metrics import ndcg_at_k
-from pagegen.evaluation.ranking import target_ranks
-from pagegen.generators.base import Generator, Validation
+from pagegen.evaluation.ranking import validation_ndcg
+from pagegen.generators.base import Generator, Validation, require
 from pagegen.generators.training import TrainingData, histories_matrix
 
-DENSE_COPIES = 3  # Gram matrix, its inverse and B live at the same time
+DENSE_COPIES = 5  # Gram, its regularized copy, the Cholesky factor, the inverse, the previous grid point's B
 DENSE_GRAM_BYTES = 1 << 30  # below this, XᵀX goes through BLAS on a dense X (3× faster on ml-100k)
 
 
@@ -32,6 +31,12 @@ class EASE(Generator):
     }
     supports_similar: ClassVar[bool] = True
     uses_validation: ClassVar[bool] = True
+
+    def _check_params(self) -> None:
+        l2, grid = self.params["l2"], self.params["l2_grid"]
+        require(l2 is None or l2 > 0, self.name, f"l2 must be positive, got {l2}")
+        require(all(value > 0 for value in grid), self.name, f"l2_grid values must be positive, got {grid}")
+        require(self.params["default_l2"] > 0, self.name, "default_l2 must be positive")
 
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
         _check_memory(data.n_items)
@@ -47,8 +52,7 @@ class EASE(Generator):
             for l2 in self.params["l2_grid"]:
                 weights = _solve(gram, float(l2))
                 scores = np.asarray(rows @ weights)
-                scores[rows.nonzero()] = -np.inf
-                scores_by_l2[float(l2)] = ndcg_at_k(target_ranks(scores, validation.targets), 10)
+                scores_by_l2[float(l2)] = validation_ndcg(scores, validation.histories, validation.targets)
             chosen = max(scores_by_l2, key=lambda l2: (scores_by_l2[l2], -l2))
             self.validation_ndcg = scores_by_l2
         self.l2 = chosen

@@ -13,7 +13,7 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.generators.base import Generator, Validation, check_k
+from pagegen.generators.base import Generator, Validation, check_k, require
 from pagegen.generators.training import TrainingData
 
 DAY = 86_400
@@ -23,13 +23,15 @@ class Popularity(Generator):
     name: ClassVar[str] = "popularity"
     defaults: ClassVar[dict[str, Any]] = {"half_life_days": None}
 
+    def _check_params(self) -> None:
+        half_life = self.params["half_life_days"]
+        require(half_life is None or half_life > 0, self.name, f"half_life_days must be positive, got {half_life}")
+
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
         half_life = self.params["half_life_days"]
         if half_life is None:
             weights = np.ones(len(data.items), dtype=np.float64)
         else:
-            if half_life <= 0:
-                raise ConfigError(f"half_life_days must be positive; got {half_life}")
             age_days = (data.timestamps.max() - data.timestamps) / DAY
             weights = np.power(0.5, age_days / half_life)
         counts = np.bincount(data.items, weights=weights, minlength=data.n_items)

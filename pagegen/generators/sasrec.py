@@ -18,9 +18,8 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from pagegen.errors import ConfigError, ModelFitError
-from pagegen.evaluation.metrics import ndcg_at_k
-from pagegen.evaluation.ranking import target_ranks
-from pagegen.generators.base import Generator, Validation
+from pagegen.evaluation.ranking import validation_ndcg
+from pagegen.generators.base import Generator, Validation, require
 from pagegen.generators.training import TrainingData
 from pagegen.seeding import as_generator
 
@@ -86,11 +85,30 @@ class SASRec(Generator):
         "seed": 0,
     }
     uses_validation: ClassVar[bool] = True
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"device"})
+
+    def _check_params(self) -> None:
+        p = self.params
+        require(p["loss"] in ("ce", "gbce"), self.name, f"loss must be 'ce' or 'gbce', got {p['loss']!r}")
+        for key in ("max_len", "hidden", "layers", "heads", "batch_size", "max_epochs", "patience", "negatives"):
+            require(p[key] >= 1, self.name, f"{key} must be at least 1, got {p[key]}")
+        require(
+            p["hidden"] % p["heads"] == 0,
+            self.name,
+            f"hidden ({p['hidden']}) must be a multiple of heads ({p['heads']})",
+        )
+        require(0 <= p["dropout"] < 1, self.name, f"dropout must be in [0, 1), got {p['dropout']}")
+        require(
+            p["learning_rate"] > 0 and p["max_seconds"] > 0, self.name, "learning_rate and max_seconds must be positive"
+        )
+        require(
+            p["device"] == "cpu" or p["device"].startswith("cuda"),
+            self.name,
+            f"device must be cpu or cuda[:N], got {p['device']!r}",
+        )
 
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
         p = self.params
-        if p["loss"] not in ("ce", "gbce"):
-            raise ConfigError(f"sasrec loss must be 'ce' or 'gbce'; got {p['loss']!r}")
         if p["device"].startswith("cuda") and not torch.cuda.is_available():
             raise ConfigError("--device cuda was asked for, but torch sees no CUDA GPU here; use --device cpu")
         torch.manual_seed(p["seed"])
@@ -180,10 +198,7 @@ class SASRec(Generator):
         return (positive_term + negative_term).mean()
 
     def _validation_ndcg(self, validation: Validation) -> float:
-        scores = self._score(validation.histories)
-        for row, history in enumerate(validation.histories):
-            scores[row, history] = -np.inf
-        return ndcg_at_k(target_ranks(scores, validation.targets), 10)
+        return validation_ndcg(self._score(validation.histories), validation.histories, validation.targets)
 
     @torch.no_grad()
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:

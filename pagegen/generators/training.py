@@ -40,14 +40,10 @@ class TrainingData:
         return len(self.user_ids)
 
     def user_row(self, user_id: int) -> int:
-        row = int(np.searchsorted(self.user_ids, user_id))
-        if row == len(self.user_ids) or self.user_ids[row] != user_id:
+        rows, found = lookup(self.user_ids, [user_id])
+        if not found.all():
             raise UnknownUserError(user_id, self.dataset)
-        return row
-
-    def has_user(self, user_id: int) -> bool:
-        row = int(np.searchsorted(self.user_ids, user_id))
-        return row < len(self.user_ids) and self.user_ids[row] == user_id
+        return int(rows[0])
 
     def history(self, user_id: int) -> np.ndarray:
         """The user's item indices in time order (repeats kept)."""
@@ -58,18 +54,13 @@ class TrainingData:
         return [self.items[start:end] for start, end in zip(self.indptr[:-1], self.indptr[1:], strict=True)]
 
     def item_index(self, item_id: int) -> int:
-        index = int(np.searchsorted(self.item_ids, item_id))
-        if index == len(self.item_ids) or self.item_ids[index] != item_id:
-            raise UnknownItemError(item_id, self.dataset)
-        return index
+        return int(self.item_indices([item_id])[0])
 
     def item_indices(self, item_ids: np.ndarray | list[int]) -> np.ndarray:
         """Dense indices of known items; unknown ids raise naming the first one."""
-        ids = np.asarray(item_ids, dtype=np.int64)
-        indices = np.searchsorted(self.item_ids, ids).clip(max=max(self.n_items - 1, 0))
-        unknown = self.item_ids[indices] != ids
-        if unknown.any():
-            raise UnknownItemError(int(ids[unknown][0]), self.dataset)
+        indices, found = lookup(self.item_ids, item_ids)
+        if not found.all():
+            raise UnknownItemError(int(np.asarray(item_ids)[~found][0]), self.dataset)
         return indices
 
     @cached_property
@@ -81,6 +72,15 @@ class TrainingData:
     def item_counts(self) -> np.ndarray:
         """Distinct users per item in this split."""
         return np.asarray(self.matrix.sum(axis=0)).ravel()
+
+
+def lookup(sorted_ids: np.ndarray, ids: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``ids`` in the ascending array ``sorted_ids``, and which of them are there at all."""
+    wanted = np.asarray(ids, dtype=np.int64)
+    if not len(sorted_ids):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    positions = np.searchsorted(sorted_ids, wanted).clip(max=len(sorted_ids) - 1)
+    return positions, sorted_ids[positions] == wanted
 
 
 def histories_matrix(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix:
@@ -103,10 +103,10 @@ def build_training_data(dataset: Dataset, interactions: pl.DataFrame, *, split: 
     user_ids, counts = np.unique(users, return_counts=True)
     indptr = np.zeros(len(user_ids) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(counts)
-    items = np.searchsorted(item_ids, ordered[S.ITEM_ID].to_numpy().astype(np.int64))
-    unknown = (items >= len(item_ids)) | (item_ids[items.clip(max=len(item_ids) - 1)] != ordered[S.ITEM_ID].to_numpy())
-    if unknown.any():
-        raise UnknownItemError(int(ordered[S.ITEM_ID].to_numpy()[unknown][0]), dataset.name)
+    raw_items = ordered[S.ITEM_ID].to_numpy()
+    items, found = lookup(item_ids, raw_items)
+    if not found.all():
+        raise UnknownItemError(int(raw_items[~found][0]), dataset.name)
     return TrainingData(
         dataset=dataset.name,
         fingerprint=dataset.fingerprint,

@@ -24,6 +24,7 @@ def test_schema_and_exact_sizes(tables):
     assert interactions.height == CONFIG.interactions
     assert items.height == CONFIG.items and items["title"].is_unique().all()
     assert interactions["user_id"].n_unique() == CONFIG.users
+    assert interactions.group_by("user_id").len()["len"].min() >= 3  # every user can be split leave-last-out
     assert interactions.select("user_id", "item_id").is_unique().all()
     assert set(items["genres"].explode().to_list()) <= set(GENRES)
 

@@ -100,3 +100,52 @@ def test_similar_where_supported(name, training):
     else:
         with pytest.raises(Exception, match="has no item-to-item similarity"):
             generator.similar(item)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("ease", {"l2": "abc"}, "ease parameter l2 must be a number or null, got 'abc'"),
+        ("ease", {"l2": -1.0}, "ease parameter l2 must be positive, got -1.0"),
+        ("ease", {"l2_grid": 100}, "ease parameter l2_grid must be a non-empty list of numbers, got 100"),
+        ("trending", {"half_life_days": "x"}, "trending parameter half_life_days must be a number, got 'x'"),
+        ("sasrec", {"hidden": 30, "heads": 4}, r"sasrec parameter hidden \(30\) must be a multiple of heads \(4\)"),
+        ("sasrec", {"device": "tpu"}, "sasrec parameter device must be cpu or cuda"),
+        ("sasrec", {"max_epochs": 0}, "sasrec parameter max_epochs must be at least 1, got 0"),
+        ("content", {"recent": 0}, "content parameter recent must be at least 1, got 0"),
+        ("content", {"embedder": "word2vec"}, "content parameter embedder must be 'minilm' or 'ollama'"),
+    ],
+)
+def test_parameters_are_checked_when_set(name, params, message):
+    with pytest.raises(ConfigError, match=message):
+        GENERATORS[name](**params)
+
+
+def test_failed_refit_leaves_the_generator_unfitted(training, monkeypatch):
+    generator = GENERATORS["ease"]().fit(training)
+    monkeypatch.setattr(generator, "_fit", lambda *args: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError, match="boom"):
+        generator.fit(training)
+    assert not generator.fitted
+
+
+def test_a_tuned_model_is_reused_without_parameters_and_replaced_with_other_ones(training, tmp_path):
+    from pagegen.generators import EASE
+
+    artifacts.load_or_train(EASE, tmp_path, training, validation=None, params={"l2": 7.0})
+    reused, manifest = artifacts.load_or_train(EASE, tmp_path, training, validation=None)
+    assert reused.params["l2"] == 7.0 and manifest["params"]["l2"] == 7.0
+    other, manifest = artifacts.load_or_train(EASE, tmp_path, training, validation=None, params={"l2": 9.0})
+    assert other.l2 == 9.0 and manifest["params"]["l2"] == 9.0
+
+
+def test_runtime_settings_do_not_force_a_retrain(training, tmp_path):
+    from pagegen.generators import SASRec
+
+    params = {**FAST["sasrec"], "device": "cpu"}
+    artifacts.load_or_train(SASRec, tmp_path, training, validation=None, params=params)
+    saved_at = artifacts.read_manifest(tmp_path, training, "sasrec")["saved_at"]
+    _, manifest = artifacts.load_or_train(
+        SASRec, tmp_path, training, validation=None, params={**params, "device": "cuda"}
+    )
+    assert manifest["saved_at"] == saved_at  # loaded, not refitted for a device change

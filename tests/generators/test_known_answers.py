@@ -107,8 +107,8 @@ def test_sasrec_gbce_and_early_stopping(training):
 
 
 def test_sasrec_rejects_unknown_loss_and_missing_gpu(training):
-    with pytest.raises(ConfigError, match="sasrec loss must be 'ce' or 'gbce'"):
-        SASRec(loss="hinge").fit(training)
+    with pytest.raises(ConfigError, match="sasrec parameter loss must be 'ce' or 'gbce', got 'hinge'"):
+        SASRec(loss="hinge")
     if not __import__("torch").cuda.is_available():
         with pytest.raises(ConfigError, match="torch sees no CUDA GPU"):
             SASRec(device="cuda").fit(training)
