@@ -225,7 +225,7 @@ def _data_fetch(args: argparse.Namespace) -> int:
         data.resolve_data_dir(args.data_dir),
         force=args.force,
         timeout=args.timeout,
-        progress=not args.json,
+        progress=sys.stderr.isatty() and not args.json,
     )
     if report.skipped:
         text = f"{report.dataset} is already prepared in {report.path} (use --force to prepare it again)"
@@ -336,6 +336,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
+    """Recommend from the user's history up to their held-out last interaction, which is marked if shown."""
+    import polars as pl
+
     from pagegen.evaluation import leave_last_out_experiment
     from pagegen.generators import Content, artifacts, generator_class
 
@@ -362,11 +365,16 @@ def _recommend(args: argparse.Namespace) -> int:
         history = serving.history(args.user) if args.user is not None else serving.item_indices(args.like)
         top = generator.recommend_for_history(history, args.k)
         who = f"user {args.user}" if args.user is not None else f"a new user who likes {args.like}"
-    top = top.join(serving.catalogue, on=S.ITEM_ID, how="left")
-    rows = top.select("rank", S.ITEM_ID, "score", S.TITLE, S.YEAR, S.GENRES).to_dicts()
+    next_item = experiment.held_out_item(args.user) if args.user is not None else None
+    top = top.join(serving.catalogue, on=S.ITEM_ID, how="left").with_columns(
+        (pl.col(S.ITEM_ID) == next_item if next_item is not None else pl.lit(False)).alias("held_out")
+    )
+    rows = top.select("rank", S.ITEM_ID, "score", S.TITLE, S.YEAR, S.GENRES, "held_out").to_dicts()
     lines = [f"{cls.name} for {who} on {args.dataset}:"]
     lines += [
-        f"{r['rank']:>3}. {r['title']} ({r['year']}) — {', '.join(r['genres'])}  [{r['score']:.3f}]" for r in rows
+        f"{r['rank']:>3}. {r['title']} ({r['year']}) — {', '.join(r['genres'])}  [{r['score']:.3f}]"
+        + ("  ★ what they watched next (held out)" if r["held_out"] else "")
+        for r in rows
     ]
     payload = {
         "model": cls.name,
@@ -399,6 +407,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         experiment = leave_last_out_experiment(dataset)
         train, validation = experiment.train, experiment.validation
+    accepted = set().union(*(cls.defaults for cls in classes))
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise PagegenError(f"no model takes parameter(s) {', '.join(unknown)}")
     reports = []
     for cls in classes:
         own_params = params if len(classes) == 1 else {k: v for k, v in params.items() if k in cls.defaults}

@@ -2,6 +2,7 @@
 
 import json
 
+import polars as pl
 import pytest
 
 from pagegen.cli import main
@@ -132,3 +133,33 @@ def test_train_recommend_evaluate(capsys, synth_dataset):
 def test_model_bad_input(capsys, synth_dataset, argv, message):
     code, _, err = _run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_recommend_marks_the_held_out_next_item(capsys, synth_dataset):
+    from pagegen.data import leave_last_out, load_dataset
+
+    dataset = load_dataset("synth", synth_dataset)
+    test = leave_last_out(dataset.interactions).test
+    user, next_item = test.row(0)[:2]
+    code, out, _ = _run(
+        capsys, "recommend", "--dataset", "synth", "--model", "popularity", "--user", str(user), "--k", "60", "--json"
+    )
+    rows = json.loads(out)["items"]
+    assert code == 0
+    assert [row["item_id"] for row in rows if row["held_out"]] == [next_item]
+    seen = set(dataset.interactions.filter(pl.col("user_id") == user)["item_id"].to_list()) - {next_item}
+    assert not seen & {row["item_id"] for row in rows}  # everything else the user watched stays hidden
+
+
+def test_evaluate_all_rejects_a_parameter_no_model_takes(capsys, synth_dataset):
+    code, _, err = _run(capsys, "evaluate", "--dataset", "synth", "--model", "all", "--set", "colour=red")
+    assert code == 2 and "no model takes parameter(s) colour" in err
+
+
+def test_synth_refuses_release_names_and_paths(capsys, data_dir):
+    for name, message in [("ml-100k", "is a MovieLens release"), ("../escape", "must be letters, digits")]:
+        code, _, err = _run(
+            capsys, "data", "synth", "--users", "5", "--items", "5", "--interactions", "10", "--name", name
+        )
+        assert code == 2 and message in err
+    assert not (data_dir.parent / "escape").exists()

@@ -44,6 +44,14 @@ class Experiment:
     validation: Validation
     test: Validation
 
+    def held_out_item(self, user_id: int) -> int | None:
+        """The item id the user watched next (their test item), or None for users without one."""
+        users = self.test.users if self.test.users is not None else np.zeros(0, dtype=np.int64)
+        row = int(np.searchsorted(users, user_id))
+        if row == len(users) or users[row] != user_id:
+            return None
+        return int(self.serving.item_ids[self.test.targets[row]])
+
 
 @dataclass(frozen=True)
 class ColdStartExperiment:
@@ -104,7 +112,11 @@ def cold_start_experiment(dataset: Dataset, *, fraction: float = 0.1) -> ColdSta
 def _held_out(history_source: TrainingData, held_out: pl.DataFrame) -> Validation:
     ordered = held_out.sort(S.USER_ID)
     histories = [history_source.history(int(user)) for user in ordered[S.USER_ID].to_list()]
-    return Validation(histories=histories, targets=history_source.item_indices(ordered[S.ITEM_ID].to_list()))
+    return Validation(
+        histories=histories,
+        targets=history_source.item_indices(ordered[S.ITEM_ID].to_list()),
+        users=ordered[S.USER_ID].to_numpy().astype(np.int64),
+    )
 
 
 def evaluate_ranking(

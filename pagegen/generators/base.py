@@ -30,6 +30,7 @@ class Validation:
 
     histories: list[np.ndarray]
     targets: np.ndarray  # dense item index per history
+    users: np.ndarray | None = None  # the user id of each history, where known
 
 
 class Generator(ABC):

@@ -122,21 +122,20 @@ class SASRec(Generator):
         best_ndcg, best_state, stale = -1.0, None, 0
         self.history: list[dict[str, float]] = []
         started = time.perf_counter()
-        epochs = tqdm(range(p["max_epochs"]), desc="sasrec", unit="epoch", disable=not progress)
-        for epoch in epochs:
-            loss = self._epoch(inputs, targets, optimizer, rng, device, data.n_items)
-            ndcg = self._validation_ndcg(validation) if validation is not None else float("nan")
-            self.history.append({"epoch": epoch + 1, "loss": loss, "val_ndcg@10": ndcg})
-            epochs.set_postfix(loss=f"{loss:.3f}", val_ndcg=f"{ndcg:.4f}")
-            if validation is None:
-                best_state = None
-            elif ndcg > best_ndcg:
-                best_ndcg, stale = ndcg, 0
-                best_state = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
-            else:
-                stale += 1
-            if stale >= p["patience"] or time.perf_counter() - started > p["max_seconds"]:
-                break
+        with tqdm(total=p["max_epochs"], desc="sasrec", unit="epoch", disable=not progress) as bar:
+            for epoch in range(p["max_epochs"]):
+                loss = self._epoch(inputs, targets, optimizer, rng, device, data.n_items)
+                ndcg = self._validation_ndcg(validation) if validation is not None else float("nan")
+                self.history.append({"epoch": epoch + 1, "loss": loss, "val_ndcg@10": ndcg})
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.3f}", val_ndcg=f"{ndcg:.4f}")
+                if validation is not None and ndcg > best_ndcg:
+                    best_ndcg, stale = ndcg, 0
+                    best_state = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
+                elif validation is not None:
+                    stale += 1
+                if stale >= p["patience"] or time.perf_counter() - started > p["max_seconds"]:
+                    break
         if best_state is not None:
             self.network.load_state_dict(best_state)
         self.network.eval()
