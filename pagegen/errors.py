@@ -22,9 +22,8 @@ class UnknownDatasetError(PagegenError):
 class DatasetNotPreparedError(PagegenError):
     """A known dataset whose files are not (yet) under the data directory."""
 
-    def __init__(self, name: str, where: str) -> None:
-        hint = f"pagegen data fetch --dataset {name}" if not name.startswith("synth") else "pagegen data synth"
-        super().__init__(f"dataset {name!r} is not prepared in {where}; run `{hint}` first")
+    def __init__(self, name: str, where: str, command: str) -> None:
+        super().__init__(f"dataset {name!r} is not prepared in {where}; run `{command}` first")
         self.name = name
 
 

@@ -8,8 +8,9 @@ from pagegen.app.state import PageState, parse_user_id
 from pagegen.errors import PagegenError
 
 
-@st.cache_resource(show_spinner="Loading dataset…")
-def load(name: str, data_dir: str) -> data.Dataset:
+@st.cache_resource(show_spinner="Loading dataset…", max_entries=4)
+def load(name: str, data_dir: str, version: str) -> data.Dataset:
+    """One load per dataset version: ``version`` (its fingerprint) changes when it is prepared again."""
     return data.load_dataset(name, data.resolve_data_dir(data_dir))
 
 
@@ -24,7 +25,7 @@ with st.sidebar:
     )
 
 try:
-    dataset = load(dataset_name, data_dir)
+    dataset = load(dataset_name, data_dir, data.store.dataset_version(data.resolve_data_dir(data_dir), dataset_name))
 except PagegenError as error:
     st.error(str(error))
     st.stop()

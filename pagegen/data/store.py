@@ -149,7 +149,10 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
     """Read a prepared dataset; say how to prepare it when it is not there."""
     directory = data_dir / name
     if not is_prepared(data_dir, name):
-        raise DatasetNotPreparedError(name, str(data_dir))
+        from pagegen.data.sources import DATASETS  # sources imports the parsers; only needed for this hint
+
+        command = f"pagegen data fetch --dataset {name}" if name in DATASETS else f"pagegen data synth --name {name}"
+        raise DatasetNotPreparedError(name, str(data_dir), command)
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
         # Only the tables this manifest wrote: a stale file from an earlier source is never attached.
@@ -159,6 +162,16 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
             f"dataset {name!r} in {directory} is damaged ({type(error).__name__}: {error}); prepare it again"
         ) from error
     return Dataset(name=name, manifest=manifest, **tables)
+
+
+def dataset_version(data_dir: Path, name: str) -> str:
+    """The prepared dataset's fingerprint (cheap: reads only the manifest), "" when not prepared.
+
+    Caches key on it, so a dataset prepared again is not served stale."""
+    try:
+        return str(json.loads((data_dir / name / MANIFEST).read_text()).get("fingerprint", ""))
+    except (OSError, ValueError):
+        return ""
 
 
 def check_dataset_name(name: str) -> str:

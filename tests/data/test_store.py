@@ -69,7 +69,7 @@ def test_failed_rewrite_keeps_the_last_good_dataset(tmp_path, monkeypatch):
 def test_missing_dataset_says_how_to_prepare_it(tmp_path):
     with pytest.raises(DatasetNotPreparedError, match=r"dataset 'ml-1m' is not prepared in .*; run `pagegen data fetch --dataset ml-1m` first"):
         load_dataset("ml-1m", tmp_path)
-    with pytest.raises(DatasetNotPreparedError, match=r"run `pagegen data synth` first"):
+    with pytest.raises(DatasetNotPreparedError, match=r"run `pagegen data synth --name synth` first"):
         load_dataset("synth", tmp_path)
 
 

@@ -37,10 +37,14 @@ def test_recommend_excludes_seen_and_is_ordered(name, training):
     assert generator.recommend(user, k=5, exclude_seen=False).height == 5
 
 
-def test_empty_history_gets_finite_scores(name, training):
+def test_empty_history_gets_the_documented_fallback(name, training):
+    """No history: popularity keeps its global ranking; the personal models give all zeros (no signal)."""
     generator = _make(name).fit(training)
-    scores = generator.score_histories([np.array([], dtype=np.int32)])
-    assert np.isfinite(scores).all()
+    scores = generator.score_histories([np.array([], dtype=np.int32)])[0]
+    if name in ("popularity", "trending"):
+        np.testing.assert_array_equal(scores, generator.popularity)
+    else:
+        np.testing.assert_array_equal(scores, np.zeros(training.n_items, dtype=np.float32))
 
 
 def test_bad_requests_name_the_problem(name, training):
@@ -89,16 +93,20 @@ def test_corrupted_artifact_is_an_error_and_kept(name, training, tmp_path):
     assert arrays_path.exists()
 
 
+ITEM_TO_ITEM = {"ease": True, "content": True, "sasrec": False, "popularity": False, "trending": False}
+
+
 def test_similar_where_supported(name, training):
     generator = _make(name).fit(training)
     item = int(training.item_ids[0])
-    if generator.supports_similar:
+    assert generator.supports_similar is ITEM_TO_ITEM[name]
+    if ITEM_TO_ITEM[name]:
         top = generator.similar(item, k=3)
         assert top.height == 3 and item not in top["item_id"].to_list()
         with pytest.raises(UnknownItemError, match="unknown item 424242"):
             generator.similar(424242)
     else:
-        with pytest.raises(Exception, match="has no item-to-item similarity"):
+        with pytest.raises(ConfigError, match=f"{name} has no item-to-item similarity"):
             generator.similar(item)
 
 
