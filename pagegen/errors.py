@@ -94,3 +94,12 @@ class ArtifactError(PagegenError):
 
 class ModelUnavailableError(PagegenError):
     """A language or embedding model that cannot be reached or loaded (server down, package missing)."""
+
+
+class LayoutError(PagegenError):
+    """A layout file or setting that is not valid; names the file, the field and the reason."""
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"bad layout {where} {reason}")
+        self.source, self.field, self.reason = source, field, reason
