@@ -1,0 +1,161 @@
+"""Candidate rows from generator scores, each with a structured reason.
+
+Every generator's scores are turned into per-user percentiles (0 worst, 1 best) so rows built from
+different generators are comparable; the popularity slider then adds β · popularity percentile
+(β < 0 favours the long tail). Items the user has seen never appear.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from pagegen.data import schema as S
+from pagegen.errors import ConfigError
+from pagegen.evaluation.metrics import popularity_percentiles
+from pagegen.generators.base import Generator
+from pagegen.generators.training import TrainingData
+
+ANCHORS = 3  # "because you watched X" rows, from the most recent distinct items
+GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
+EXPLORE_SHARE = 0.02  # a genre below this share of the history is unexplored
+GEM_POPULARITY = 0.5  # hidden gems come from the less popular half of the catalogue
+NEW_SHARE = 0.1  # the newest tenth of the catalogue (by first interaction) is "new"
+
+
+@dataclass(frozen=True)
+class RowReason:
+    """What a row is about: the facts its title and explanation are built from."""
+
+    row_type: str
+    source: str  # the generator (or blend) behind the scores
+    anchor_item: int | None = None
+    anchor_title: str | None = None
+    genres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    row_id: str  # stable within a page: row type plus anchor or genre
+    reason: RowReason
+    items: tuple[int, ...]  # item ids, best first
+    scores: tuple[float, ...]  # relevance in [0, 1 + β], same order
+    title: str
+
+
+def plain_title(reason: RowReason) -> str:
+    """A grounded title from the reason alone: the fallback every language-model title must beat."""
+    genre = reason.genres[0] if reason.genres else ""
+    titles = {
+        "top_picks": "Top picks for you",
+        "because_you_watched": f"Because you watched {reason.anchor_title}",
+        "up_next": "Up next for you",
+        "new_for_you": "New for you",
+        "trending": "Trending now",
+        "genre": f"{genre} for you",
+        "hidden_gems": "Hidden gems",
+        "explore": f"Explore {genre}" if genre else "Something different",
+    }
+    return titles[reason.row_type]
+
+
+def percentiles(scores: np.ndarray) -> np.ndarray:
+    """Each score's rank among the row's scores, scaled to [0, 1]; ties share the lower rank."""
+    order = np.sort(scores)
+    return (np.searchsorted(order, scores, side="left") / max(len(scores) - 1, 1)).astype(np.float32)
+
+
+def with_popularity_bias(scores: np.ndarray, popularity: np.ndarray, beta: float) -> np.ndarray:
+    """The popularity slider: score + β · popularity percentile (β < 0 favours the long tail)."""
+    return scores + beta * popularity
+
+
+class RowBuilder:
+    """Builds a user's candidate rows from fitted generators over one catalogue."""
+
+    def __init__(self, data: TrainingData, generators: dict[str, Generator], *, per_row: int = 30) -> None:
+        missing = {"ease", "popularity", "trending"} - set(generators)
+        if missing:
+            raise ConfigError(f"candidate rows need the generators {', '.join(sorted(missing))}")
+        self.data, self.generators, self.per_row = data, generators, per_row
+        self.personal = "+".join(name for name in ("ease", "sasrec") if name in generators)
+        self.popularity = popularity_percentiles(data.item_counts).astype(np.float32)
+        self.genres = data.catalogue[S.GENRES].to_list()
+        self.titles = data.catalogue[S.TITLE].to_list()
+        self.is_new = _newest(data, NEW_SHARE)
+
+    def build(self, history: np.ndarray, *, beta: float = 0.0) -> list[CandidateRow]:
+        """Every candidate row for a user with ``history`` (dense item indices, oldest first)."""
+        history = np.asarray(history, dtype=np.int64)
+        scores = {name: percentiles(g.score_histories([history])[0]) for name, g in self.generators.items()}
+        personal = [scores[name] for name in ("ease", "sasrec") if name in scores]
+        blend = np.mean(personal, axis=0) if len(history) else scores["popularity"]
+        biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
+        unseen = np.ones(self.data.n_items, dtype=bool)
+        unseen[history] = False
+        rows = [self._row(RowReason("top_picks", self.personal), biased(blend), unseen)]
+        if "sasrec" in scores and len(history):
+            rows.append(self._row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
+        rows.append(self._row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
+        for anchor in list(dict.fromkeys(history[::-1].tolist()))[:ANCHORS]:
+            similarity = percentiles(np.asarray(self.generators["ease"]._similar(anchor)))
+            anchor_id = int(self.data.item_ids[anchor])
+            reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
+            rows.append(self._row(reason, biased(similarity), unseen, str(anchor_id)))
+        counts = Counter(g for item in history.tolist() for g in self.genres[item] if g != S.UNKNOWN_GENRE)
+        for genre, _ in counts.most_common(GENRE_ROWS):
+            rows.append(
+                self._row(
+                    RowReason("genre", self.personal, genres=(genre,)), biased(blend), unseen & self._in(genre), genre
+                )
+            )
+        new_source = "content" if "content" in scores else self.personal
+        rows.append(
+            self._row(RowReason("new_for_you", new_source), biased(scores.get("content", blend)), unseen & self.is_new)
+        )
+        rows.append(
+            self._row(RowReason("hidden_gems", self.personal), blend, unseen & (self.popularity < GEM_POPULARITY))
+        )
+        explore = self._unexplored_genre(counts)
+        if explore:
+            popular = biased(scores["popularity"])
+            rows.append(
+                self._row(
+                    RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore
+                )
+            )
+        return [row for row in rows if row.items]
+
+    def _row(self, reason: RowReason, scores: np.ndarray, allowed: np.ndarray, row_key: str = "") -> CandidateRow:
+        candidates = np.flatnonzero(allowed)
+        best = candidates[np.lexsort((candidates, -scores[candidates]))][: self.per_row]
+        return CandidateRow(
+            row_id=f"{reason.row_type}:{row_key}" if row_key else reason.row_type,
+            reason=reason,
+            items=tuple(int(i) for i in self.data.item_ids[best]),
+            scores=tuple(round(float(s), 6) for s in scores[best]),
+            title=plain_title(reason),
+        )
+
+    def _in(self, genre: str) -> np.ndarray:
+        return np.array([genre in genres for genres in self.genres])
+
+    def _unexplored_genre(self, counts: Counter) -> str | None:
+        """The catalogue's most common genre that the user has (almost) never watched."""
+        total = max(sum(counts.values()), 1)
+        catalogue = Counter(g for genres in self.genres for g in genres if g != S.UNKNOWN_GENRE)
+        return next((g for g, _ in catalogue.most_common() if counts.get(g, 0) / total < EXPLORE_SHARE), None)
+
+
+def _newest(data: TrainingData, share: float) -> np.ndarray:
+    """Items first seen most recently (the newest ``share`` of the catalogue) or never seen at all."""
+    never = np.iinfo(np.int64).max
+    first_seen = np.full(data.n_items, never)
+    np.minimum.at(first_seen, data.items, data.timestamps)
+    seen = np.flatnonzero(first_seen < never)
+    newest = seen[np.argsort(-first_seen[seen], kind="stable")][: max(1, int(share * data.n_items))]
+    is_new = first_seen == never
+    is_new[newest] = True
+    return is_new

@@ -1,0 +1,106 @@
+"""Candidate rows: reasons, titles, exclusions and the popularity slider, on a small synthetic set."""
+
+import numpy as np
+import pytest
+
+from pagegen.data import SynthConfig, load_dataset, synthesize, write_dataset
+from pagegen.errors import ConfigError
+from pagegen.generators import EASE, Popularity, SASRec, Trending, build_training_data
+from pagegen.rows import RowBuilder, RowReason, plain_title
+from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, percentiles
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("rows")
+    write_dataset(
+        directory, "synth", synthesize(SynthConfig(users=120, items=90, interactions=3000, seed=11)), source="test"
+    )
+    dataset = load_dataset("synth", directory)
+    data = build_training_data(dataset, dataset.interactions, split="all")
+    generators = {
+        "ease": EASE(l2=10.0).fit(data),
+        "sasrec": SASRec(hidden=16, layers=1, heads=1, max_len=10, max_epochs=2).fit(data),
+        "popularity": Popularity().fit(data),
+        "trending": Trending().fit(data),
+    }
+    return data, RowBuilder(data, generators, per_row=12)
+
+
+def test_percentiles_known_answer():
+    assert percentiles(np.array([0.1, 0.5, 0.3, 0.3])).tolist() == pytest.approx([0 / 3, 3 / 3, 1 / 3, 1 / 3])
+
+
+def test_rows_cover_the_row_types_and_never_show_seen_items(built):
+    data, builder = built
+    user = int(data.user_ids[0])
+    history = data.history(user)
+    rows = builder.build(history)
+    types = {row.reason.row_type for row in rows}
+    assert types >= {"top_picks", "up_next", "trending", "because_you_watched", "genre", "hidden_gems"}
+    seen = set(data.item_ids[history].tolist())
+    for row in rows:
+        assert not seen & set(row.items), row.row_id
+        assert list(row.scores) == sorted(row.scores, reverse=True) and len(row.items) <= 12
+    assert len({row.row_id for row in rows}) == len(rows)
+    assert len({row.title for row in rows}) == len(rows)  # plain titles are distinct on a page
+
+
+def test_because_you_watched_anchors_on_the_latest_distinct_items(built):
+    data, builder = built
+    user = int(data.user_ids[1])
+    history = data.history(user)
+    anchors = [row.reason.anchor_item for row in builder.build(history) if row.reason.row_type == "because_you_watched"]
+    expected = list(dict.fromkeys(data.item_ids[history][::-1].tolist()))[:3]
+    assert anchors == expected
+
+
+def test_genre_explore_new_and_gem_rows_keep_to_their_items(built):
+    data, builder = built
+    user = int(data.user_ids[2])
+    history = data.history(user)
+    rows = {row.row_id: row for row in builder.build(history)}
+    genres = dict(zip(data.item_ids.tolist(), data.catalogue["genres"].to_list(), strict=True))
+    for row in rows.values():
+        if row.reason.row_type in ("genre", "explore"):
+            assert all(row.reason.genres[0] in genres[item] for item in row.items)
+        if row.reason.row_type == "new_for_you":
+            assert all(builder.is_new[data.item_index(item)] for item in row.items)
+        if row.reason.row_type == "hidden_gems":
+            assert all(builder.popularity[data.item_index(item)] < GEM_POPULARITY for item in row.items)
+    watched = [g for item in data.item_ids[history].tolist() for g in genres[item] if g != "unknown"]
+    for row in (row for row in rows.values() if row.reason.row_type == "explore"):
+        assert watched.count(row.reason.genres[0]) / len(watched) < EXPLORE_SHARE  # a genre the user barely knows
+
+
+def test_popularity_slider_moves_top_picks_along_the_popularity_axis(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[3]))
+
+    def mean_popularity(beta):
+        top = next(row for row in builder.build(history, beta=beta) if row.row_id == "top_picks")
+        return float(np.mean([builder.popularity[data.item_index(item)] for item in top.items]))
+
+    assert mean_popularity(-1.0) < mean_popularity(0.0) < mean_popularity(1.0)
+
+
+def test_a_user_without_history_gets_popular_rows(built):
+    _, builder = built
+    rows = builder.build(np.array([], dtype=np.int64))
+    assert {row.reason.row_type for row in rows} >= {"top_picks", "trending"}
+    assert not any(row.reason.row_type in ("because_you_watched", "genre", "up_next") for row in rows)
+
+
+def test_plain_titles_come_from_the_reason():
+    assert (
+        plain_title(RowReason("because_you_watched", "ease", anchor_item=1, anchor_title="Alien"))
+        == "Because you watched Alien"
+    )
+    assert plain_title(RowReason("genre", "ease", genres=("Sci-Fi",))) == "Sci-Fi for you"
+    assert plain_title(RowReason("explore", "popularity", genres=("Film-Noir",))) == "Explore Film-Noir"
+
+
+def test_missing_generators_are_named(built):
+    data, _ = built
+    with pytest.raises(ConfigError, match="candidate rows need the generators ease, trending"):
+        RowBuilder(data, {"popularity": Popularity().fit(data)})
