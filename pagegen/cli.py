@@ -311,23 +311,32 @@ def _data_split(args: argparse.Namespace) -> int:
     return _emit(args, payload, text)
 
 
-def _train(args: argparse.Namespace) -> int:
+def _model_on_leave_last_out(args: argparse.Namespace, *, retrain: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+    """The leave-last-out experiment of ``--dataset`` and ``--model`` fitted on it (loaded when saved)."""
     from pagegen.evaluation import leave_last_out_experiment
     from pagegen.generators import artifacts, generator_class
 
     cls = generator_class(args.model)
     data_dir = data.resolve_data_dir(args.data_dir)
     experiment = leave_last_out_experiment(data.load_dataset(args.dataset, data_dir))
-    _, manifest = artifacts.load_or_train(
+    generator, manifest = artifacts.load_or_train(
         cls,
         data_dir,
         experiment.train,
         validation=experiment.validation,
         params=_params(args),
-        retrain=True,
+        retrain=retrain,
         progress=_progress(args),
     )
-    path = artifacts.artifact_paths(data_dir, experiment.train, cls.name)[0]
+    return experiment, generator, manifest
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pagegen.generators import artifacts
+
+    experiment, generator, manifest = _model_on_leave_last_out(args, retrain=True)
+    cls = type(generator)
+    path = artifacts.artifact_paths(data.resolve_data_dir(args.data_dir), experiment.train, cls.name)[0]
     summary = ", ".join(
         f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
         for key, value in manifest["metrics"].items()
@@ -339,20 +348,10 @@ def _recommend(args: argparse.Namespace) -> int:
     """Recommend from the user's history up to their held-out last interaction, which is marked if shown."""
     import polars as pl
 
-    from pagegen.evaluation import leave_last_out_experiment
-    from pagegen.generators import Content, artifacts, generator_class
+    from pagegen.generators import Content
 
-    cls = generator_class(args.model)
-    data_dir = data.resolve_data_dir(args.data_dir)
-    experiment = leave_last_out_experiment(data.load_dataset(args.dataset, data_dir))
-    generator, _ = artifacts.load_or_train(
-        cls,
-        data_dir,
-        experiment.train,
-        validation=experiment.validation,
-        params=_params(args),
-        progress=_progress(args),
-    )
+    experiment, generator, _ = _model_on_leave_last_out(args)
+    cls = type(generator)
     serving = experiment.serving
     if args.genres is not None:
         if not isinstance(generator, Content):
