@@ -28,24 +28,19 @@ def test_reads_typed_columns():
     assert frame.row(0) == (1, 2, 3.5, 100)
 
 
-def test_non_numeric_id_names_file_line_and_column():
-    with pytest.raises(MalformedDataError, match=r"u\.data, line 3, column 'item_id': 'abc' is not an integer"):
-        read_table(b"1\t2\t3\t100\n1\t3\t4\t101\n2\tabc\t5\t102\n", RATINGS, file="u.data")
-
-
-def test_non_numeric_rating_is_named():
-    with pytest.raises(MalformedDataError, match=r"line 2, column 'rating': 'five' is not a number"):
-        read_table(b"1\t2\t3\t100\n1\t3\tfive\t101\n", RATINGS, file="u.data")
-
-
-def test_short_line_names_the_missing_column():
-    with pytest.raises(MalformedDataError, match=r"line 2, column 'timestamp': 3 fields where 4 are expected"):
-        read_table(b"1\t2\t3\t100\n1\t3\t4\n", RATINGS, file="u.data")
-
-
-def test_long_line_is_named():
-    with pytest.raises(MalformedDataError, match=r"u\.data, line 1: 5 fields where 4 are expected"):
-        read_table(b"1\t2\t3\t100\t9\n", RATINGS, file="u.data")
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"1\t2\t3\t100\n1\t3\t4\t101\n2\tabc\t5\t102\n", r"u\.data, line 3, column 'item_id': 'abc' is not an integer"),
+        (b"1\t2\t3\t100\n1\t3\tfive\t101\n", r"u\.data, line 2, column 'rating': 'five' is not a number"),
+        (b"1\t2\t3\t100\n1\t3\t4\n", r"u\.data, line 2, column 'timestamp': 3 fields where 4 are expected"),
+        (b"1\t2\t3\t100\t9\n", r"u\.data, line 1: 5 fields where 4 are expected"),
+    ],
+    ids=["non-numeric id", "non-numeric rating", "short line", "long line"],
+)
+def test_bad_rows_name_file_line_and_column(content, message):
+    with pytest.raises(MalformedDataError, match=message):
+        read_table(content, RATINGS, file="u.data")
 
 
 def test_header_missing_a_column_lists_what_it_has():
