@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -106,6 +107,26 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--retrain", action="store_true", help="fit again even when a matching model is saved")
     evaluate.set_defaults(handler=_evaluate)
 
+    page = commands.add_parser("page", help="a user's homepage: rows chosen and filled by the optimizer")
+    page.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    page.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user: a cold-start page)")
+    _page_arguments(page)
+    page.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="ilp")
+    page.add_argument("--timings", action="store_true", help="include build and solve seconds in the JSON")
+    _json_flag(page)
+    page.set_defaults(handler=_page)
+
+    evaluate_pages = commands.add_parser("evaluate-pages", help="page metrics for every user: ILP vs greedy vs MMR")
+    evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    _page_arguments(evaluate_pages)
+    evaluate_pages.add_argument(
+        "--optimizer", choices=OPTIMIZER_CHOICES, action="append", help="repeat to compare several (default: all)"
+    )
+    evaluate_pages.add_argument("--users", type=_positive_int, help="only the first N users")
+    evaluate_pages.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    _json_flag(evaluate_pages)
+    evaluate_pages.set_defaults(handler=_evaluate_pages)
+
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
     bench.add_argument("--suite", choices=["data", "generators", "all"], default="all", help="which stage to measure")
     bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for the generator suite")
@@ -120,6 +141,24 @@ def _build_parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=8501)
     app.set_defaults(handler=_app)
     return parser
+
+
+OPTIMIZER_CHOICES = ("ilp", "greedy", "mmr")
+
+
+def _page_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--layout", default="default", help="a shipped layout name or a layout .toml file")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a constraint of the layout, e.g. --set max_genre_share=0.3 --set dedup=soft",
+    )
+    parser.add_argument(
+        "--time-limit", type=_positive_float, default=None, help="seconds the ILP solver may take per page"
+    )
 
 
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
@@ -150,17 +189,22 @@ def _id_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated item ids, got {text!r}") from None
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _key_values(pairs: Sequence[str]) -> dict[str, Any]:
     """``--set key=value`` pairs; values are read as JSON when they parse (numbers, lists), else as text."""
-    params: dict[str, Any] = {}
-    for pair in args.params:
+    values: dict[str, Any] = {}
+    for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise PagegenError(f"--set expects KEY=VALUE, got {pair!r}")
         try:
-            params[key] = json.loads(value)
+            values[key] = json.loads(value)
         except json.JSONDecodeError:
-            params[key] = value
+            values[key] = value
+    return values
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    params = _key_values(args.params)
     if args.device:
         params["device"] = args.device
     return params
@@ -456,6 +500,84 @@ def _report_table(reports: list[Any]) -> str:
         cells = "".join(f"{r.metrics[c]:.4f}".rjust(max(len(c) + 2, 10)) for c in columns)
         lines.append(f"{r.model:<12}{cells}{r.fit_seconds:>9.2f}{r.score_seconds:>9.3f}")
     return "\n".join(lines)
+
+
+def _page(args: argparse.Namespace) -> int:
+    from pagegen.layout import resolve_layout
+    from pagegen.optimizer import DEFAULT_TIME_LIMIT, optimize
+    from pagegen.serving import PageService
+
+    layout = resolve_layout(args.layout)
+    service = PageService(args.dataset, data.resolve_data_dir(args.data_dir))
+    problem = service.problem(args.user, layout, _key_values(args.settings))
+    page = optimize(problem, args.optimizer, time_limit=args.time_limit or DEFAULT_TIME_LIMIT)
+    held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
+    return _emit(args, page.to_dict(timings=args.timings), _page_text(page, args.dataset, held_out))
+
+
+def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
+    who = f"user {page.user_id}" if page.user_id is not None else "a new user"
+    report = page.report
+    lines = [f"{page.layout} for {who} on {dataset}", ""]
+    for row in page.rows:
+        lines.append(f"{row.title}  [{row.kind} of {row.slots}, {row.reason.source}]")
+        for item in row.items:
+            mark = "  ★ watched next (held out)" if item.item_id == held_out else ""
+            lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}")
+        lines.append("")
+    status = f"{report.optimizer} {report.status}, objective {report.objective:.4f}"
+    if report.gap is not None:
+        status += f", gap {report.gap:.2%}"
+    lines.append(status)
+    for name, baseline in report.baselines.items():
+        lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
+    for relaxation in report.relaxations:
+        lines.append(
+            f"relaxed {relaxation.constraint}: asked {relaxation.asked:g}, got {relaxation.got:g} ({relaxation.note})"
+        )
+    if report.message:
+        lines.append(report.message)
+    return "\n".join(lines)
+
+
+def _evaluate_pages(args: argparse.Namespace) -> int:
+    from pagegen.evaluation.pages import evaluate_pages
+    from pagegen.layout import parse_constraints, resolve_layout
+
+    layout = resolve_layout(args.layout)
+    settings = _key_values(args.settings)
+    if settings:
+        layout = dataclasses.replace(
+            layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
+        )
+    data_dir = data.resolve_data_dir(args.data_dir)
+    summary = evaluate_pages(
+        args.dataset,
+        data_dir,
+        layout,
+        optimizers=args.optimizer or OPTIMIZER_CHOICES,
+        max_users=args.users,
+        workers=args.workers,
+        time_limit=args.time_limit or 0.5,
+    )
+    optimizers = args.optimizer or OPTIMIZER_CHOICES
+    columns = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "genres_covered",
+               "novelty", "catalog_coverage", "exposure_gini", "relaxed_pages")  # fmt: skip
+    lines = [
+        f"{summary['dataset']} · {summary['layout']} · {summary['users']} users · {summary['seconds']:.1f} s",
+        f"{'optimizer':<10}" + "".join(f"{c:>{max(len(c) + 2, 10)}}" for c in columns),
+    ]
+    for name in optimizers:
+        row = summary[name]
+        lines.append(f"{name:<10}" + "".join(f"{row[c]:>{max(len(c) + 2, 10)}.4f}" for c in columns))
+    lines.append(f"top picks alone, as many items: hit {summary['top_picks_alone']['hit']:.4f}")
+    if "ilp_vs_greedy" in summary:
+        versus = summary["ilp_vs_greedy"]
+        lines.append(
+            f"ILP ≥ greedy on {versus['users_ilp_at_least_greedy']} of {summary['users']} users, "
+            f"mean objective gain {versus['mean_objective_gain']:.4f}; ILP statuses {versus['statuses']}"
+        )
+    return _emit(args, summary, "\n".join(lines))
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -96,6 +96,27 @@ def load_layout(path: Path) -> Layout:
     return parse_layout(text, source=str(path))
 
 
+LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"  # the layouts shipped with the source
+
+
+def shipped_layouts() -> dict[str, Path]:
+    """The shipped layout files by name (file stem)."""
+    return {path.stem: path for path in sorted(LAYOUTS_DIR.glob("*.toml"))}
+
+
+def resolve_layout(name_or_path: str) -> Layout:
+    """A shipped layout by name (``default``, ``mobile``…) or a layout file by path."""
+    shipped = shipped_layouts()
+    if name_or_path in shipped:
+        return load_layout(shipped[name_or_path])
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.is_file():
+        return load_layout(path)
+    raise LayoutError(
+        name_or_path, "", f"no such layout file; shipped layouts: {', '.join(shipped) or 'none (no layouts/ folder)'}"
+    )
+
+
 def layout_to_toml(layout: Layout, *, original: str | None = None) -> str:
     """TOML for ``layout``. Given the text it was loaded from, only the values that changed are
     rewritten, so comments and formatting survive and an unchanged layout gives back the same bytes."""

@@ -8,6 +8,7 @@ different generators are comparable; the popularity slider then adds β · popul
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +42,20 @@ class CandidateRow:
     row_id: str  # stable within a page: row type plus anchor or genre
     reason: RowReason
     items: tuple[int, ...]  # item ids, best first
-    scores: tuple[float, ...]  # relevance in [0, 1 + β], same order
+    scores: tuple[float, ...]  # the row's score in [β, 1 + β] (fit to the row's theme), same order
+    relevance: tuple[float, ...]  # the user's personal relevance percentile of each item, same order
     title: str
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What a page needs to know of an item beyond its scores: display, genres and coverage facts."""
+
+    title: str
+    year: int | None
+    genres: tuple[str, ...]
+    is_new: bool
+    popularity: float  # percentile in the catalogue, 0 least popular
 
 
 def plain_title(reason: RowReason) -> str:
@@ -95,40 +108,57 @@ class RowBuilder:
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
         unseen = np.ones(self.data.n_items, dtype=bool)
         unseen[history] = False
-        rows = [self._row(RowReason("top_picks", self.personal), biased(blend), unseen)]
+        rows = [self._row(RowReason("top_picks", self.personal), biased(blend), blend, unseen)]
         if "sasrec" in scores and len(history):
-            rows.append(self._row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
-        rows.append(self._row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
+            rows.append(self._row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), blend, unseen))
+        rows.append(self._row(RowReason("trending", "trending"), biased(scores["trending"]), blend, unseen))
         for anchor in list(dict.fromkeys(history[::-1].tolist()))[:ANCHORS]:
             similarity = percentiles(np.asarray(self.generators["ease"]._similar(anchor)))
             anchor_id = int(self.data.item_ids[anchor])
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
-            rows.append(self._row(reason, biased(similarity), unseen, str(anchor_id)))
+            rows.append(self._row(reason, biased(similarity), blend, unseen, str(anchor_id)))
         counts = Counter(g for item in history.tolist() for g in self.genres[item] if g != S.UNKNOWN_GENRE)
         for genre, _ in counts.most_common(GENRE_ROWS):
             rows.append(
                 self._row(
-                    RowReason("genre", self.personal, genres=(genre,)), biased(blend), unseen & self._in(genre), genre
+                    RowReason("genre", self.personal, genres=(genre,)),
+                    biased(blend),
+                    blend,
+                    unseen & self._in(genre),
+                    genre,
                 )
             )
         new_source = "content" if "content" in scores else self.personal
         rows.append(
-            self._row(RowReason("new_for_you", new_source), biased(scores.get("content", blend)), unseen & self.is_new)
+            self._row(
+                RowReason("new_for_you", new_source), biased(scores.get("content", blend)), blend, unseen & self.is_new
+            )
         )
         rows.append(
-            self._row(RowReason("hidden_gems", self.personal), blend, unseen & (self.popularity < GEM_POPULARITY))
+            self._row(
+                RowReason("hidden_gems", self.personal),
+                biased(blend),
+                blend,
+                unseen & (self.popularity < GEM_POPULARITY),
+            )
         )
         explore = self._unexplored_genre(counts)
         if explore:
             popular = biased(scores["popularity"])
             rows.append(
                 self._row(
-                    RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore
+                    RowReason("explore", "popularity", genres=(explore,)),
+                    popular,
+                    blend,
+                    unseen & self._in(explore),
+                    explore,
                 )
             )
         return [row for row in rows if row.items]
 
-    def _row(self, reason: RowReason, scores: np.ndarray, allowed: np.ndarray, row_key: str = "") -> CandidateRow:
+    def _row(
+        self, reason: RowReason, scores: np.ndarray, relevance: np.ndarray, allowed: np.ndarray, row_key: str = ""
+    ) -> CandidateRow:
         candidates = np.flatnonzero(allowed)
         best = candidates[np.lexsort((candidates, -scores[candidates]))][: self.per_row]
         return CandidateRow(
@@ -136,8 +166,24 @@ class RowBuilder:
             reason=reason,
             items=tuple(int(i) for i in self.data.item_ids[best]),
             scores=tuple(round(float(s), 6) for s in scores[best]),
+            relevance=tuple(round(float(s), 6) for s in relevance[best]),
             title=plain_title(reason),
         )
+
+    def facts(self, item_ids: Iterable[int]) -> dict[int, ItemFacts]:
+        """Display and coverage facts of the given items."""
+        years = self.data.catalogue[S.YEAR].to_list()
+        facts = {}
+        for item_id in item_ids:
+            index = self.data.item_index(item_id)
+            facts[item_id] = ItemFacts(
+                title=self.titles[index],
+                year=years[index],
+                genres=tuple(g for g in self.genres[index] if g != S.UNKNOWN_GENRE),
+                is_new=bool(self.is_new[index]),
+                popularity=round(float(self.popularity[index]), 6),
+            )
+        return facts
 
     def _in(self, genre: str) -> np.ndarray:
         return np.array([genre in genres for genres in self.genres])

@@ -1,0 +1,177 @@
+"""Baselines on the ILP's candidates and objective.
+
+- greedy: the row-by-row page builder of full-page-recommender. Tile by tile from the top, take the row
+  whose position-weighted score is best, after each item's score is multiplied by
+  ``penalty ** temperature``; every chosen row cools all temperatures by ``cooling`` and raises those
+  of the items it shows by one, so repeats fade instead of being forbidden (with hard de-duplication a
+  shown item is simply skipped).
+- mmr: the same row choice, but each row's cards picked by maximal marginal relevance,
+  ``λ · score − (1 − λ) · max genre similarity to the cards already on the page``.
+
+Both keep the rules a row-by-row builder can keep (pinned and required row types, per-type caps, per-row
+genre share, minimum fill); page-wide coverage is left to chance and reported when missed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from pagegen.optimizer.page import Placement
+from pagegen.optimizer.problem import PageProblem
+
+RowFiller = Callable[[PageProblem, int, int, dict[int, float], list[int]], tuple[int, ...]]
+
+
+def greedy_page(problem: PageProblem, *, cooling: float = 0.5) -> tuple[Placement, ...]:
+    """full-page-recommender's greedy builder; ``penalty`` is 1 − dedup_penalty (soft mode)."""
+    return _row_by_row(problem, _fill_by_temperature, cooling=cooling)
+
+
+def mmr_page(problem: PageProblem, *, trade_off: float = 0.7) -> tuple[Placement, ...]:
+    """Rows chosen as in greedy, each row's cards picked by MMR over genre similarity."""
+    similarity = _PageSimilarity(problem)
+
+    def fill(problem: PageProblem, r: int, slots: int, temperature: dict[int, float], shown: list[int]):
+        return _fill_by_mmr(problem, r, slots, shown, similarity, trade_off=trade_off)
+
+    return _row_by_row(problem, fill, cooling=0.0)
+
+
+def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tuple[Placement, ...]:
+    constraints = problem.constraints
+    temperature: dict[int, float] = {}
+    shown: list[int] = []
+    used_rows: set[int] = set()
+    type_counts: Counter[str] = Counter()
+    placements = []
+    for t, tile in enumerate(problem.tiles):
+        unmet_required = [r for r in constraints.required_row_types if type_counts[r] == 0]
+        free_tiles_left = sum(1 for later in problem.tiles[t:] if later.pinned is None)
+        eligible = [
+            r
+            for r, row in enumerate(problem.rows)
+            if r not in used_rows
+            and type_counts[row.reason.row_type] < constraints.max_rows_per_type
+            and (tile.pinned is None or row.reason.row_type == tile.pinned)
+        ]
+        if tile.pinned is None and 0 < len(unmet_required) >= free_tiles_left:
+            reserved = [r for r in eligible if problem.rows[r].reason.row_type in unmet_required]
+            eligible = reserved or eligible
+        best: tuple[float, int, tuple[int, ...]] | None = None
+        for r in eligible:
+            candidates = fill(problem, r, tile.slots, temperature, shown)
+            if len(candidates) < problem.min_fill(problem.rows[r], tile.slots):
+                continue
+            value = _adjusted_value(problem, r, candidates, temperature)
+            if best is None or value > best[0]:
+                best = (value, r, candidates)
+        if best is None:
+            continue
+        _, r, candidates = best
+        placements.append(Placement(tile=t, row=r, candidates=candidates))
+        used_rows.add(r)
+        type_counts[problem.rows[r].reason.row_type] += 1
+        for item in temperature:
+            temperature[item] *= cooling
+        for c in candidates:
+            item = problem.rows[r].items[c]
+            temperature[item] = temperature.get(item, 0.0) + 1.0
+            shown.append(item)
+    return tuple(placements)
+
+
+def _penalty(problem: PageProblem) -> float:
+    return 1.0 - problem.constraints.dedup_penalty
+
+
+def _allowed(problem: PageProblem, r: int, candidate: int, shown: list[int]) -> bool:
+    return problem.constraints.dedup != "hard" or problem.rows[r].items[candidate] not in shown
+
+
+def _fits_genre_share(problem: PageProblem, r: int, slots: int, genre_counts: Counter[str], candidate: int) -> bool:
+    row = problem.rows[r]
+    capped = problem.capped_genres(row)
+    cap = problem.genre_cap(row, slots)
+    return all(genre_counts[g] < cap for g in problem.facts[row.items[candidate]].genres if g in capped)
+
+
+def _take(problem: PageProblem, r: int, slots: int, order: list[int], shown: list[int]) -> tuple[int, ...]:
+    """The first ``slots`` candidates in ``order`` that keep de-duplication and the genre share."""
+    genre_counts: Counter[str] = Counter()
+    taken: list[int] = []
+    for candidate in order:
+        if len(taken) == slots:
+            break
+        if _allowed(problem, r, candidate, shown) and _fits_genre_share(problem, r, slots, genre_counts, candidate):
+            taken.append(candidate)
+            genre_counts.update(problem.facts[problem.rows[r].items[candidate]].genres)
+    return tuple(taken)
+
+
+def _fill_by_temperature(
+    problem: PageProblem, r: int, slots: int, temperature: dict[int, float], shown: list[int]
+) -> tuple[int, ...]:
+    row = problem.rows[r]
+    adjusted = [
+        score * _penalty(problem) ** temperature.get(item, 0.0)
+        for item, score in zip(row.items, row.scores, strict=True)
+    ]
+    order = sorted(range(min(len(row.items), problem.candidate_limit(slots))), key=lambda c: (-adjusted[c], c))
+    return _take(problem, r, slots, order, shown)
+
+
+class _PageSimilarity:
+    """Each item's highest genre similarity (Jaccard) to the items on the page, kept up to date as
+    the page grows so MMR does not compare against the whole page again for every card."""
+
+    def __init__(self, problem: PageProblem) -> None:
+        self.genres = {item: set(facts.genres) for item, facts in problem.facts.items()}
+        self.best: dict[int, float] = {}
+        self.seen: dict[int, int] = {}  # item → how many page items ``best`` already accounts for
+
+    def to_page(self, item: int, shown: list[int], extra: list[int]) -> float:
+        start = self.seen.get(item, 0)
+        best = max([self.best.get(item, 0.0)] + [self._jaccard(item, other) for other in shown[start:]])
+        self.best[item], self.seen[item] = best, len(shown)
+        return max([best] + [self._jaccard(item, other) for other in extra])
+
+    def _jaccard(self, left: int, right: int) -> float:
+        union = self.genres[left] | self.genres[right]
+        return len(self.genres[left] & self.genres[right]) / len(union) if union else 1.0
+
+
+def _fill_by_mmr(
+    problem: PageProblem, r: int, slots: int, shown: list[int], similarity: _PageSimilarity, *, trade_off: float
+) -> tuple[int, ...]:
+    row = problem.rows[r]
+    genre_counts: Counter[str] = Counter()
+    limit = min(len(row.items), problem.candidate_limit(slots))
+    remaining = [c for c in range(limit) if _allowed(problem, r, c, shown)]
+    taken: list[int] = []
+    while remaining and len(taken) < slots:
+        in_row = [row.items[c] for c in taken]
+        remaining = [c for c in remaining if _fits_genre_share(problem, r, slots, genre_counts, c)]
+        if not remaining:
+            break
+        pick = max(
+            remaining,
+            key=lambda c: (
+                trade_off * row.scores[c] - (1 - trade_off) * similarity.to_page(row.items[c], shown, in_row),
+                -c,
+            ),
+        )
+        taken.append(pick)
+        remaining.remove(pick)
+        genre_counts.update(problem.facts[row.items[pick]].genres)
+    # MMR chooses which items; the cards still run best score first, as attention falls along the row.
+    return tuple(sorted(taken, key=lambda c: (-row.scores[c], c)))
+
+
+def _adjusted_value(problem: PageProblem, r: int, candidates: tuple[int, ...], temperature: dict[int, float]) -> float:
+    """Position-weighted score of a filled row, each item discounted by its temperature."""
+    row = problem.rows[r]
+    return sum(
+        problem.slot_attention(s) * row.scores[c] * _penalty(problem) ** temperature.get(row.items[c], 0.0)
+        for s, c in enumerate(candidates)
+    )

@@ -1,0 +1,345 @@
+"""The page as an integer linear program: PuLP builds it, HiGHS solves it in process.
+
+Variables
+- ``place[r,t]``: candidate row r fills tile t.
+- ``card[r,c,k,s]``: the k-th candidate of row r sits on card s of the row when the row is shown in a
+  tile of size class c (tiles of one size share contents). Only s ≤ k is possible: at most k better
+  candidates come before it. Each row's cards form an assignment problem, whose LP relaxation is
+  integral, so the solver's branching is spent on which row goes where.
+- ``gain[r,t]``: the attention-free value of row r's cards when it fills tile t, else 0 (``value[r,c]``
+  when placed, bounded by ``best[r,c] · place[r,t]``), so the objective Σ attention_t · gain[r,t] stays
+  linear.
+- ``slack_*``: how far each page-level rule is relaxed, charged in the objective so that rules give way
+  in the documented order (cheapest first): new items, genre coverage, required row types, pinned rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+import pulp
+
+from pagegen.optimizer.page import Placement
+from pagegen.optimizer.problem import PageProblem
+
+# Charge per unit of relaxation. Each exceeds the best page's whole objective (well under 100 for 30
+# tiles), so a rule gives way only when it cannot be met, and a higher one only after the lower ones.
+RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned")
+RELAXATION_CHARGE = {name: 100.0 * 10**rank for rank, name in enumerate(RELAXATION_ORDER)}
+
+
+@dataclass
+class PageModel:
+    """The built program and its variables, named by index so the solution can be read back."""
+
+    problem: PageProblem
+    lp: pulp.LpProblem
+    place: dict[tuple[int, int], pulp.LpVariable]
+    card: dict[tuple[int, int, int, int], pulp.LpVariable]
+    size_class: dict[int, int]  # tile → size class (its slot count)
+    covers: dict[str, pulp.LpVariable]  # genre → shown on the page (only with a genre minimum)
+    build_seconds: float
+
+
+@dataclass(frozen=True)
+class IlpResult:
+    status: str  # optimal, time_limit, infeasible or error
+    placements: tuple[Placement, ...]
+    best_bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float
+
+
+def build_page_problem(problem: PageProblem) -> PageModel:
+    """The ILP of ``problem``: pure construction, nothing solved."""
+    started = time.perf_counter()
+    constraints, rows, tiles = problem.constraints, problem.rows, problem.tiles
+    lp = pulp.LpProblem("page", pulp.LpMaximize)
+    size_class = {t: tile.slots for t, tile in enumerate(tiles)}
+    classes = sorted(set(size_class.values()))
+    tiles_of = {c: [t for t in range(len(tiles)) if size_class[t] == c] for c in classes}
+
+    place = {
+        (r, t): lp.add_variable(f"place_{r}_{t}", cat=pulp.LpBinary)
+        for r, row in enumerate(rows)
+        for t, tile in enumerate(tiles)
+        if tile.pinned is None or tile.pinned == row.reason.row_type
+    }
+    card = {
+        (r, c, k, s): lp.add_variable(f"card_{r}_{c}_{k}_{s}", cat=pulp.LpBinary)
+        for r, row in enumerate(rows)
+        for c in classes
+        for k in range(min(len(row.items), problem.candidate_limit(c)))
+        for s in range(min(k + 1, c))
+        if any((r, t) in place for t in tiles_of[c])
+    }
+    shown = {
+        (r, c): pulp.lpSum(place[r, t] for t in tiles_of[c] if (r, t) in place)
+        for r in range(len(rows))
+        for c in classes
+    }
+    cards_of: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)  # (row, class) → (k, s)
+    for r, c, k, s in card:
+        cards_of[r, c].append((k, s))
+    value = {
+        key: pulp.LpAffineExpression(
+            [(card[(*key, k, s)], problem.slot_attention(s) * rows[key[0]].scores[k]) for k, s in cards]
+        )
+        for key, cards in cards_of.items()
+    }
+    best = {
+        (r, c): sum(
+            problem.slot_attention(s) * score for s, score in enumerate(sorted(rows[r].scores, reverse=True)[:c])
+        )
+        for r, c in cards_of
+    }
+    gain = {(r, t): lp.add_variable(f"gain_{r}_{t}", lowBound=0) for r, t in place}
+    covers: dict[str, pulp.LpVariable] = {}
+    slack = {
+        name: lp.add_variable(f"slack_{name}", lowBound=0)
+        for name in ("min_new_items", "min_page_genres")
+        if getattr(constraints, name) > 0
+    }
+
+    # Each tile shows at most one row; each row fills at most one tile.
+    for t in range(len(tiles)):
+        lp += pulp.lpSum(place[r, t] for r in range(len(rows)) if (r, t) in place) <= 1, f"one_row_in_tile_{t}"
+    for r in range(len(rows)):
+        lp += pulp.lpSum(place[r, t] for t in range(len(tiles)) if (r, t) in place) <= 1, f"row_used_once_{r}"
+
+    # A shown row fills its cards from the left, one item each, each candidate at most once, and at
+    # least half the tile.
+    for (r, c), cards in cards_of.items():
+        on_card = [pulp.lpSum(card[r, c, k, s] for k, slot in cards if slot == s) for s in range(c)]
+        lp += on_card[0] <= shown[r, c], f"card_holds_one_{r}_{c}_0"
+        for s in range(1, c):
+            lp += on_card[s] <= on_card[s - 1], f"cards_from_the_left_{r}_{c}_{s}"
+        for k in {k for k, _ in cards}:
+            lp += (
+                pulp.lpSum(card[r, c, k, s] for kk, s in cards if kk == k) <= shown[r, c],
+                f"candidate_once_{r}_{c}_{k}",
+            )
+        lp += (
+            pulp.lpSum(card[r, c, k, s] for k, s in cards) >= problem.min_fill(rows[r], c) * shown[r, c],
+            (f"row_filled_{r}_{c}"),
+        )
+
+    # Per-row diversity: no genre (but the row's own theme) takes more than max_genre_share of the cards.
+    for (r, c), cards in cards_of.items():
+        row, cap = rows[r], problem.genre_cap(rows[r], c)
+        for genre in sorted(problem.capped_genres(row)):
+            with_genre = [card[r, c, k, s] for k, s in cards if genre in problem.facts[row.items[k]].genres]
+            if len({k for k, _ in cards if genre in problem.facts[row.items[k]].genres}) > cap:
+                lp += pulp.lpSum(with_genre) <= cap, f"genre_share_{r}_{c}_{genre}"
+
+    # No item twice on the page (hard), or each repeat charged dedup_penalty (soft).
+    appearances: dict[int, list[pulp.LpVariable]] = defaultdict(list)
+    for (r, _c, k, _s), variable in card.items():
+        appearances[rows[r].items[k]].append(variable)
+    repeats = []
+    for item, variables in sorted(appearances.items()):
+        if len(variables) < 2:
+            continue
+        if constraints.dedup == "hard":
+            lp += pulp.lpSum(variables) <= 1, f"item_once_{item}"
+        else:
+            repeat = lp.add_variable(f"repeat_{item}", lowBound=0)
+            lp += repeat >= pulp.lpSum(variables) - 1, f"repeat_count_{item}"
+            repeats.append(repeat)
+
+    # A row's gain in a tile is its card value if it is placed there, else nothing.
+    for (r, t), variable in gain.items():
+        c = size_class[t]
+        lp += variable <= value[r, c], f"gain_is_value_{r}_{t}"
+        lp += variable <= best[r, c] * place[r, t], f"gain_needs_place_{r}_{t}"
+    for (r, c), row_value in value.items():
+        lp += pulp.lpSum(gain[r, t] for t in tiles_of[c] if (r, t) in gain) <= row_value, f"gain_once_{r}_{c}"
+
+    # Symmetry: of two unpinned tiles of one size, the higher one holds the better row (swapping them
+    # changes nothing else), so the solver need not try both orders.
+    free = [t for t, tile in enumerate(tiles) if tile.pinned is None]
+    for upper, lower in itertools.pairwise(free):
+        if size_class[upper] == size_class[lower]:
+            lp += (
+                pulp.lpSum(gain[r, upper] for r in range(len(rows)) if (r, upper) in gain)
+                >= pulp.lpSum(gain[r, lower] for r in range(len(rows)) if (r, lower) in gain),
+                f"better_row_higher_{upper}_{lower}",
+            )
+
+    # Row types: at most max_rows_per_type each; required types at least once; pinned tiles filled.
+    by_type: dict[str, list[pulp.LpVariable]] = defaultdict(list)
+    for (r, _t), variable in place.items():
+        by_type[rows[r].reason.row_type].append(variable)
+    for row_type, variables in sorted(by_type.items()):
+        if sum(row.reason.row_type == row_type for row in rows) > constraints.max_rows_per_type:
+            lp += pulp.lpSum(variables) <= constraints.max_rows_per_type, f"rows_per_type_{row_type}"
+    required_slacks = []
+    for row_type in constraints.required_row_types:
+        if by_type.get(row_type):
+            missing = lp.add_variable(f"slack_required_{row_type}", lowBound=0, upBound=1)
+            lp += pulp.lpSum(by_type[row_type]) + missing >= 1, f"required_{row_type}"
+            required_slacks.append(missing)
+    pinned_slacks = []
+    for t, tile in enumerate(tiles):
+        candidates = [place[r, t] for r in range(len(rows)) if (r, t) in place]
+        if tile.pinned is not None and candidates:
+            missing = lp.add_variable(f"slack_pinned_{t}", lowBound=0, upBound=1)
+            lp += pulp.lpSum(candidates) + missing >= 1, f"pinned_{t}"
+            pinned_slacks.append(missing)
+
+    # Page coverage: at least min_new_items new items and min_page_genres distinct genres.
+    if "min_new_items" in slack:
+        new_cards = [v for (r, c, k, s), v in card.items() if problem.facts[rows[r].items[k]].is_new]
+        lp += pulp.lpSum(new_cards) + slack["min_new_items"] >= constraints.min_new_items, "min_new_items"
+    if "min_page_genres" in slack:
+        for genre in sorted({g for facts in problem.facts.values() for g in facts.genres}):
+            cards_with = [v for (r, c, k, s), v in card.items() if genre in problem.facts[rows[r].items[k]].genres]
+            if cards_with:
+                covers[genre] = lp.add_variable(f"covers_{genre}", cat=pulp.LpBinary)
+                lp += covers[genre] <= pulp.lpSum(cards_with), f"covers_{genre}"
+        lp += pulp.lpSum(covers.values()) + slack["min_page_genres"] >= constraints.min_page_genres, "min_page_genres"
+
+    lp += (
+        pulp.lpSum(problem.tile_attention(t) * variable for (r, t), variable in gain.items())
+        - constraints.dedup_penalty * pulp.lpSum(repeats)
+        - pulp.lpSum(RELAXATION_CHARGE[name] * variable for name, variable in slack.items())
+        - RELAXATION_CHARGE["required_row_types"] * pulp.lpSum(required_slacks)
+        - RELAXATION_CHARGE["pinned"] * pulp.lpSum(pinned_slacks)
+    )
+    return PageModel(problem, lp, place, card, size_class, covers, time.perf_counter() - started)
+
+
+def solve_page_model(
+    model: PageModel, *, start: Sequence[Placement] = (), time_limit: float = 1.0, gap: float = 0.005
+) -> IlpResult:
+    """Solve with HiGHS in process, single-threaded (small programs solve fastest that way), from the
+    ``start`` page when given (a baseline's page: the solver then only has to improve on it). The
+    HiGHS status is read directly, since PuLP reports a time-limited run as optimal."""
+    highspy = _quiet_highspy()
+    solver = _StartedHiGHS(_start_values(model, start), msg=False, threads=1, timeLimit=time_limit, gapRel=gap)
+    started = time.perf_counter()
+    model.lp.solve(solver)
+    if model.lp.solverModel.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        # HiGHS keeps one thread scheduler per process; if someone else started it with more threads,
+        # ours is refused until it is reset.
+        highspy.Highs.resetThreadScheduler()
+        model.lp.solve(solver)
+    solve_seconds = time.perf_counter() - started
+    highs = model.lp.solverModel
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if status == highspy.HighsModelStatus.kOptimal:
+        label = "optimal"
+    elif status == highspy.HighsModelStatus.kTimeLimit and has_solution:
+        label = "time_limit"
+    else:
+        label = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else "error"
+        return IlpResult(label, (), None, None, model.build_seconds, solve_seconds)
+    chosen: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for (r, c, k, s), variable in model.card.items():
+        if (variable.varValue or 0) > 0.5:
+            chosen[r, c].append((s, k))
+    placements = []
+    for (r, t), variable in sorted(model.place.items(), key=lambda entry: entry[0][1]):
+        if (variable.varValue or 0) > 0.5:
+            cards = sorted(chosen[r, model.size_class[t]])
+            placements.append(Placement(tile=t, row=r, candidates=tuple(k for _, k in cards)))
+    # PuLP hands HiGHS the negated objective of a maximization, so its dual bound comes back negated.
+    return IlpResult(
+        label,
+        tuple(placements),
+        best_bound=-info.mip_dual_bound,
+        gap=info.mip_gap,
+        build_seconds=model.build_seconds,
+        solve_seconds=solve_seconds,
+    )
+
+
+def _start_values(model: PageModel, start: Sequence[Placement]) -> dict[str, float]:
+    """The binary variables' values for a page (0 for everything not on it), by variable name."""
+    if not start:
+        return {}
+    problem = model.problem
+    start = _better_rows_higher(model, start)
+    values = {variable.name: 0.0 for variable in [*model.place.values(), *model.card.values(), *model.covers.values()]}
+    for placement in start:
+        c = model.size_class[placement.tile]
+        values[model.place[placement.row, placement.tile].name] = 1.0
+        for s, k in enumerate(placement.candidates):
+            name = f"card_{placement.row}_{c}_{k}_{s}"
+            if name not in values:
+                return {}  # a card the program cannot express: no start
+            values[name] = 1.0
+            for genre in problem.facts[problem.rows[placement.row].items[k]].genres:
+                if genre in model.covers:
+                    values[model.covers[genre].name] = 1.0
+    return values
+
+
+def _better_rows_higher(model: PageModel, start: Sequence[Placement]) -> list[Placement]:
+    """The start page with the rows of same-size unpinned tiles sorted best first, as the program's
+    symmetry rule asks (and as attention rewards)."""
+    problem = model.problem
+    groups: dict[int, list[Placement]] = defaultdict(list)
+    fixed = []
+    for placement in start:
+        if problem.tiles[placement.tile].pinned is None:
+            groups[model.size_class[placement.tile]].append(placement)
+        else:
+            fixed.append(placement)
+    reordered = list(fixed)
+    for group in groups.values():
+        tiles = sorted(p.tile for p in group)
+        ranked = sorted(group, key=lambda p: -_row_value(problem, p))
+        reordered += [Placement(tile, p.row, p.candidates) for tile, p in zip(tiles, ranked, strict=True)]
+    return reordered
+
+
+def _row_value(problem: PageProblem, placement: Placement) -> float:
+    row = problem.rows[placement.row]
+    return sum(problem.slot_attention(s) * row.scores[k] for s, k in enumerate(placement.candidates))
+
+
+class _StartedHiGHS(pulp.HiGHS):
+    """PuLP's in-process HiGHS, handed a starting solution for the binaries before it runs (HiGHS
+    completes the continuous variables itself and discards a start that breaks a constraint)."""
+
+    def __init__(self, start: dict[str, float], **options: object) -> None:
+        super().__init__(**options)
+        self.start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self.start:
+            indexed = [(v.index, self.start[v.name]) for v in lp.variables() if v.name in self.start]
+            indices, values = zip(*indexed, strict=True)
+            lp.solverModel.setSolution(len(indices), np.array(indices, dtype=np.int32), np.array(values))
+        super().callSolver(lp)
+
+
+@functools.cache
+def _quiet_highspy() -> ModuleType:
+    """highspy, with its one-time banner (printed to standard output when the first solver is made)
+    kept out of standard output, where it would corrupt `pagegen page --json`."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return highspy

@@ -1,0 +1,247 @@
+"""The optimizer on hand-made candidate sets whose best page can be worked out on paper.
+
+Attention in these layouts halves down the page and along a tile (row_decay = slot_decay = 0.5), so
+a card's worth is its score times 1, 1/2, 1/4… and the expected objectives are written as that sum.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import pagegen.optimizer as optimizer_module
+from pagegen.errors import ConfigError
+from pagegen.layout import Constraints, Layout, Tile
+from pagegen.optimizer import RELAXATION_ORDER, optimize, prepare_problem
+from pagegen.optimizer.baselines import greedy_page
+from pagegen.optimizer.ilp import RELAXATION_CHARGE
+from pagegen.optimizer.page import page_objective
+from pagegen.rows import CandidateRow, ItemFacts, RowReason
+
+FREE = Constraints(max_genre_share=1.0, min_page_genres=0, min_relevance_quantile=0.0, max_rows_per_type=10)
+
+
+def row(row_type: str, items: list[int], scores: list[float], key: str = "", genres: tuple[str, ...] = ()):
+    return CandidateRow(
+        row_id=f"{row_type}:{key}" if key else row_type,
+        reason=RowReason(row_type, "test", genres=genres),
+        items=tuple(items),
+        scores=tuple(scores),
+        relevance=tuple(1.0 for _ in items),
+        title=f"{row_type} {key}".strip(),
+    )
+
+
+def facts(genres: dict[int, tuple[str, ...]] | None = None, new: set[int] = frozenset(), items=range(1, 40)):
+    genres = genres or {}
+    return {item: ItemFacts(f"Item {item}", 2000, genres.get(item, ("Drama",)), item in new, 0.5) for item in items}
+
+
+def layout(*tiles: Tile, **constraints) -> Layout:
+    return Layout(
+        name="test",
+        tiles=tiles,
+        row_decay=0.5,
+        slot_decay=0.5,
+        constraints=Constraints(**{**FREE.__dict__, **constraints}),
+    )
+
+
+def carousels(count: int, slots: int = 3) -> list[Tile]:
+    return [Tile("carousel", slots) for _ in range(count)]
+
+
+def solve(rows, page_layout, item_facts=None, optimizer="ilp"):
+    problem = prepare_problem(rows, item_facts or facts(), page_layout)
+    return optimize(problem, optimizer)
+
+
+def shown(page) -> list[tuple[str, list[int]]]:
+    return [(r.row_id, [item.item_id for item in r.items]) for r in page.rows]
+
+
+def test_the_best_row_goes_on_top_and_cards_run_best_first():
+    rows = [
+        row("genre", [4, 5, 6], [0.5, 0.5, 0.5], "a"),
+        row("top_picks", [1, 2, 3], [1.0, 0.8, 0.6]),
+        row("trending", [7, 8, 9], [0.8, 0.8, 0.8]),
+    ]
+    page = solve(rows, layout(*carousels(2)))
+    assert shown(page) == [("top_picks", [1, 2, 3]), ("trending", [7, 8, 9])]
+    assert page.report.status == "optimal"
+    assert page.report.objective == pytest.approx((1.0 + 0.8 / 2 + 0.6 / 4) + (0.8 + 0.8 / 2 + 0.8 / 4) / 2)
+
+
+SHARED_TOP = [
+    row("top_picks", [1, 2, 3, 4], [1.0, 0.9, 0.8, 0.1]),
+    row("trending", [1, 5, 6, 7], [1.0, 0.6, 0.5, 0.4]),
+]
+
+
+def test_hard_dedup_keeps_an_item_once_and_picks_the_better_of_the_two_orders():
+    page = solve(SHARED_TOP, layout(*carousels(2)))
+    # top picks first with 1, 2, 3 (1 + .9/2 + .8/4 = 1.65), trending gives up item 1: (.6 + .5/2 + .4/4) / 2
+    # beats trending first (1 + .6/2 + .5/4 = 1.425) with top picks on 2, 3, 4: (.9 + .8/2 + .1/4) / 2
+    assert shown(page) == [("top_picks", [1, 2, 3]), ("trending", [5, 6, 7])]
+    assert page.report.objective == pytest.approx(1.65 + 0.95 / 2)
+
+
+def test_soft_dedup_repeats_an_item_when_the_penalty_is_worth_paying():
+    free = solve(SHARED_TOP, layout(*carousels(2), dedup="soft", dedup_penalty=0.0))
+    assert shown(free) == [("top_picks", [1, 2, 3]), ("trending", [1, 5, 6])]
+    assert free.report.objective == pytest.approx(1.65 + (1 + 0.6 / 2 + 0.5 / 4) / 2)
+    # a penalty of 0.3 costs more than the repeat gains ((1.425 − 0.95) / 2 = 0.2375): no repeat
+    costly = solve(SHARED_TOP, layout(*carousels(2), dedup="soft", dedup_penalty=0.3))
+    assert shown(costly) == [("top_picks", [1, 2, 3]), ("trending", [5, 6, 7])]
+
+
+def test_genre_share_caps_a_genre_in_a_row_but_not_a_genre_rows_own_genre():
+    genres = {1: ("Horror",), 2: ("Horror",), 3: ("Horror",), 4: ("Comedy",), 5: ("Drama",)}
+    picks = row("top_picks", [1, 2, 3, 4, 5], [1.0, 0.9, 0.8, 0.2, 0.1])
+    page = solve([picks], layout(Tile("carousel", 3), max_genre_share=0.34), facts(genres))
+    assert shown(page) == [("top_picks", [1, 4, 5])]  # one Horror card of three at most
+    horror_row = row("genre", [1, 2, 3, 4, 5], [1.0, 0.9, 0.8, 0.2, 0.1], "Horror", genres=("Horror",))
+    page = solve([horror_row], layout(Tile("carousel", 3), max_genre_share=0.34), facts(genres))
+    assert shown(page) == [("genre:Horror", [1, 2, 3])]
+
+
+def test_page_genre_minimum_brings_in_a_lower_scored_genre():
+    genres = {1: ("Drama",), 2: ("Drama",), 3: ("Drama",), 4: ("Drama",), 5: ("Western",)}
+    picks = row("top_picks", [1, 2, 3, 4, 5], [1.0, 0.9, 0.8, 0.7, 0.1])
+    assert shown(solve([picks], layout(Tile("carousel", 3)), facts(genres))) == [("top_picks", [1, 2, 3])]
+    page = solve([picks], layout(Tile("carousel", 3), min_page_genres=2), facts(genres))
+    assert shown(page) == [("top_picks", [1, 2, 5])]
+    assert page.report.relaxations == ()
+
+
+def test_new_item_minimum_and_required_row_type():
+    picks = row("top_picks", [1, 2, 3, 4], [1.0, 0.9, 0.8, 0.7])
+    fresh = row("new_for_you", [10, 11, 12], [0.3, 0.2, 0.1])
+    trending = row("trending", [20, 21, 22], [0.2, 0.2, 0.2])
+    page = solve([picks, fresh], layout(Tile("carousel", 3), min_new_items=1), facts(new={4, 10}))
+    assert shown(page) == [("top_picks", [1, 2, 4])]  # 4 is new and cheaper to show than a new row
+    page = solve([picks, fresh, trending], layout(*carousels(2), required_row_types=("trending",)))
+    assert [r.row_id for r in page.rows] == ["top_picks", "trending"]
+
+
+def test_pinned_tile_and_rows_per_type_cap():
+    rows = [
+        row("top_picks", [1, 2, 3], [1.0, 1.0, 1.0]),
+        row("genre", [4, 5, 6], [0.9, 0.9, 0.9], "a"),
+        row("genre", [7, 8, 9], [0.8, 0.8, 0.8], "b"),
+        row("up_next", [10, 11, 12], [0.1, 0.1, 0.1]),
+    ]
+    pinned = layout(Tile("carousel", 3, pinned="up_next"), *carousels(2))
+    assert [r.row_id for r in solve(rows, pinned).rows] == ["up_next", "top_picks", "genre:a"]
+    capped = layout(*carousels(3), max_rows_per_type=1)
+    assert [r.row_id for r in solve(rows, capped).rows] == ["top_picks", "genre:a", "up_next"]
+
+
+def test_item_rules_filter_candidates_before_the_optimizer():
+    picks = CandidateRow(
+        "top_picks", RowReason("top_picks", "test"), (1, 2, 3, 4), (1.0, 0.9, 0.8, 0.7), (0.9, 0.2, 0.8, 0.7), "t"
+    )
+    genres = {1: ("Animation",), 2: ("Animation",), 3: ("Horror",), 4: ("Children's", "Comedy")}
+    problem = prepare_problem(
+        [picks],
+        facts(genres),
+        layout(Tile("carousel", 3), min_relevance_quantile=0.5, allowed_genres=("Animation", "Children's")),
+    )
+    assert problem.rows[0].items == (1, 4)  # 2 is below the relevance floor, 3 outside the allowed genres
+    no_rows = prepare_problem(
+        [picks], facts(genres), Layout("t", (Tile("carousel", 3),), allowed_row_types=("trending",))
+    )
+    assert no_rows.rows == ()
+
+
+def test_contradictory_constraints_relax_cheapest_first_and_still_give_a_page():
+    # Three new items are all Horror; Comedy and Western are not new. Three genres on one row of three
+    # cards leaves room for one new item: the page keeps the genres and gives up two new items.
+    genres = {1: ("Horror",), 2: ("Horror",), 3: ("Horror",), 4: ("Comedy",), 5: ("Western",)}
+    picks = row("top_picks", [1, 2, 3, 4, 5], [1.0, 0.9, 0.8, 0.7, 0.6])
+    page = solve([picks], layout(Tile("carousel", 3), min_new_items=3, min_page_genres=3), facts(genres, new={1, 2, 3}))
+    assert shown(page) == [("top_picks", [1, 4, 5])]
+    assert [(r.constraint, r.asked, r.got) for r in page.report.relaxations] == [("min_new_items", 3, 1)]
+    assert list(RELAXATION_CHARGE) == list(RELAXATION_ORDER)
+
+
+def test_missing_row_types_are_reported_not_fatal():
+    rows = [row("top_picks", [1, 2, 3], [1.0, 1.0, 1.0])]
+    page = solve(
+        rows, layout(Tile("carousel", 3, pinned="up_next"), Tile("carousel", 3), required_row_types=("explore",))
+    )
+    assert shown(page) == [("top_picks", [1, 2, 3])]
+    assert {r.constraint for r in page.report.relaxations} == {
+        "required_row_types.explore",
+        "tiles[0].pinned",
+        "fill_every_tile",
+    }
+
+
+def test_mixed_tile_sizes_take_their_own_card_counts():
+    rows = [row("top_picks", list(range(1, 9)), [1.0] * 8), row("trending", list(range(11, 19)), [0.5] * 8)]
+    page = solve(rows, layout(Tile("hero", 1), Tile("grid", 4, columns=2), Tile("banner", 2)))
+    assert [len(r.items) for r in page.rows] == [1, 4]  # two rows fill two of the three tiles
+    assert page.rows[0].kind == "hero" and page.rows[0].row_id == "top_picks"
+
+
+def random_problem(seed: int):
+    rng = random.Random(seed)
+    genre_names = ["Drama", "Comedy", "Horror", "Action", "Western"]
+    item_facts = {
+        item: ItemFacts(f"Item {item}", 2000, tuple(rng.sample(genre_names, 2)), rng.random() < 0.2, 0.5)
+        for item in range(1, 41)
+    }
+    rows = []
+    for index, row_type in enumerate(["top_picks", "trending", "genre", "genre", "hidden_gems", "explore"]):
+        items = rng.sample(range(1, 41), 9)
+        scores = sorted((round(rng.random(), 3) for _ in items), reverse=True)
+        rows.append(row(row_type, items, scores, str(index)))
+    constraints = dict(max_genre_share=0.5, min_page_genres=4, min_new_items=1)
+    return prepare_problem(rows, item_facts, layout(*carousels(4, 4), **constraints))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ilp_is_never_worse_than_its_baselines_on_the_same_objective(seed):
+    problem = random_problem(seed)
+    page = optimize(problem, "ilp")
+    for name in ("greedy", "mmr"):
+        baseline = optimize(problem, name)
+        if not baseline.report.relaxations:  # a baseline page that keeps every rule is a page the ILP may pick
+            assert page.report.objective >= baseline.report.objective - 1e-6
+        assert page.report.baselines[name]["objective"] == pytest.approx(baseline.report.objective)
+
+
+def test_greedy_temperature_lets_repeats_fade_in_soft_mode():
+    problem = prepare_problem(SHARED_TOP, facts(), layout(*carousels(2), dedup="soft", dedup_penalty=0.0))
+    assert [p.candidates for p in greedy_page(problem)] == [(0, 1, 2), (0, 1, 2)]  # penalty factor 1: repeats
+    hard = prepare_problem(SHARED_TOP, facts(), layout(*carousels(2)))
+    placements = greedy_page(hard)
+    assert [p.candidates for p in placements] == [(0, 1, 2), (1, 2, 3)]
+    assert page_objective(hard, placements) == pytest.approx(1.65 + 0.95 / 2)
+
+
+def test_same_inputs_give_byte_identical_page_json():
+    first, second = optimize(random_problem(3)), optimize(random_problem(3))
+    assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(second.to_dict(), sort_keys=True)
+    assert "solve_seconds" not in first.to_dict()["report"] and "solve_seconds" in first.to_dict(timings=True)["report"]
+
+
+def test_a_missing_or_failing_solver_falls_back_to_the_greedy_page(monkeypatch):
+    problem = random_problem(1)
+
+    def missing(*args, **kwargs):
+        raise ImportError("No module named 'highspy'")
+
+    monkeypatch.setattr(optimizer_module, "solve_page_model", missing)
+    page = optimize(problem)
+    assert page.report.status == "fallback" and page.report.optimizer == "greedy"
+    assert "HiGHS solver is not installed" in page.report.message
+    assert page.item_ids == optimize(problem, "greedy").item_ids
+
+
+def test_unknown_optimizer_is_named():
+    with pytest.raises(ConfigError, match="unknown optimizer 'cplex'; choose one of ilp, greedy, mmr"):
+        optimize(random_problem(0), "cplex")
