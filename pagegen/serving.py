@@ -7,7 +7,7 @@ trained and saved when not) and the row builder; ``page()`` turns a user and a l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,18 @@ PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 
 
 class PageService:
-    def __init__(self, dataset: str, data_dir: Path, *, progress: bool = False) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        data_dir: Path,
+        *,
+        models: Sequence[str] = PAGE_GENERATORS,
+        params: Mapping[str, dict[str, Any]] | None = None,
+        progress: bool = False,
+    ) -> None:
+        """``models`` may leave out sasrec (no "up next" row) and content (new items ranked by the
+        personal blend); ``params`` give a model's settings when it has to be trained."""
+        self.data_dir = data_dir
         self.dataset = data.load_dataset(dataset, data_dir)
         self.experiment = leave_last_out_experiment(self.dataset)
         self.generators: dict[str, Generator] = {
@@ -34,9 +45,10 @@ class PageService:
                 data_dir,
                 self.experiment.train,
                 validation=self.experiment.validation,
+                params=(params or {}).get(name),
                 progress=progress,
             )[0]
-            for name in PAGE_GENERATORS
+            for name in models
         }
         self.builder = RowBuilder(self.experiment.serving, self.generators)
 

@@ -101,7 +101,7 @@ def _pages_for(user_ids: list[int]) -> list[dict[str, Any]]:
             for name in _worker["optimizers"]
         }
         size = max(len(page.item_ids) for page in pages.values())
-        top_picks = next((row.items[:size] for row in problem.rows if row.reason.row_type == "top_picks"), ())
+        top_picks = service.builder.top_picks(service.history(user_id), size)
         results.append(
             {
                 "pages": {name: page.item_ids for name, page in pages.items()},

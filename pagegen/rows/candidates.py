@@ -102,9 +102,7 @@ class RowBuilder:
     def build(self, history: np.ndarray, *, beta: float = 0.0) -> list[CandidateRow]:
         """Every candidate row for a user with ``history`` (dense item indices, oldest first)."""
         history = np.asarray(history, dtype=np.int64)
-        scores = {name: percentiles(g.score_histories([history])[0]) for name, g in self.generators.items()}
-        personal = [scores[name] for name in ("ease", "sasrec") if name in scores]
-        blend = np.mean(personal, axis=0) if len(history) else scores["popularity"]
+        scores, blend = self._scores(history)
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
         unseen = np.ones(self.data.n_items, dtype=bool)
         unseen[history] = False
@@ -155,6 +153,22 @@ class RowBuilder:
                 )
             )
         return [row for row in rows if row.items]
+
+    def top_picks(self, history: np.ndarray, k: int) -> list[int]:
+        """The user's ``k`` best unseen items by personal relevance alone: the list a page competes with."""
+        history = np.asarray(history, dtype=np.int64)
+        _, blend = self._scores(history)
+        unseen = np.ones(self.data.n_items, dtype=bool)
+        unseen[history] = False
+        candidates = np.flatnonzero(unseen)
+        best = candidates[np.lexsort((candidates, -blend[candidates]))][:k]
+        return [int(i) for i in self.data.item_ids[best]]
+
+    def _scores(self, history: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every generator's percentiles for the user, and the personal blend (popularity for a new user)."""
+        scores = {name: percentiles(g.score_histories([history])[0]) for name, g in self.generators.items()}
+        personal = [scores[name] for name in ("ease", "sasrec") if name in scores]
+        return scores, (np.mean(personal, axis=0) if len(history) else scores["popularity"])
 
     def _row(
         self, reason: RowReason, scores: np.ndarray, relevance: np.ndarray, allowed: np.ndarray, row_key: str = ""

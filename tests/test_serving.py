@@ -1,0 +1,120 @@
+"""Whole pages for users of a small synthetic dataset: the pipeline from data to Page, the CLI's page
+and evaluate-pages commands, and their bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pagegen import cli
+from pagegen.data import SynthConfig, synthesize, write_dataset
+from pagegen.errors import LayoutError, UnknownUserError
+from pagegen.layout import resolve_layout
+from pagegen.serving import PageService
+
+SMALL_SASREC = {"hidden": 16, "layers": 1, "heads": 1, "max_len": 20, "max_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("serving")
+    config = SynthConfig(users=60, items=120, interactions=2400, seed=5)
+    write_dataset(directory, "synth", synthesize(config), source="test")
+    return PageService("synth", directory, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
+
+
+def test_a_users_page_fills_the_layout_without_seen_or_repeated_items(service):
+    user = int(service.user_ids()[0])
+    page = service.page(user, resolve_layout("default"))
+    assert page.rows[0].reason.row_type == "up_next"  # pinned first
+    assert "trending" in {row.reason.row_type for row in page.rows}  # required
+    seen = set(service.experiment.serving.item_ids[service.history(user)].tolist())
+    assert not seen & set(page.item_ids)
+    assert len(page.item_ids) == len(set(page.item_ids))
+    assert len({row.title for row in page.rows}) == len(page.rows)
+    assert all(row.items for row in page.rows) and len(page.item_ids) >= 20
+
+
+def test_a_user_without_history_gets_a_cold_start_page(service):
+    page = service.page(None, resolve_layout("default"))
+    types = {row.reason.row_type for row in page.rows}
+    assert page.rows and "up_next" not in types and "because_you_watched" not in types
+    assert "tiles[0].pinned" in {r.constraint for r in page.report.relaxations}  # no "up next" without history
+
+
+def test_kids_layout_shows_only_its_genres(service):
+    layout = resolve_layout("kids")
+    page = service.page(int(service.user_ids()[1]), layout)
+    allowed = set(layout.constraints.allowed_genres)
+    assert all(allowed & set(item.genres) for row in page.rows for item in row.items)
+
+
+def test_sliders_change_the_page_and_are_range_checked(service):
+    user = int(service.user_ids()[2])
+    layout = resolve_layout("default")
+    hard = service.page(user, layout, {"dedup": "hard"})
+    soft = service.page(user, layout, {"dedup": "soft", "dedup_penalty": 0.0})
+    assert len(soft.item_ids) - len(set(soft.item_ids)) > 0 == len(hard.item_ids) - len(set(hard.item_ids))
+    with pytest.raises(LayoutError, match=r"settings: max_genre_share 1.5 is outside 0.1–1.0"):
+        service.page(user, layout, {"max_genre_share": 1.5})
+    with pytest.raises(LayoutError, match=r"settings: diversity unknown field"):
+        service.page(user, layout, {"diversity": 1})
+
+
+def test_unknown_user_is_named(service):
+    with pytest.raises(UnknownUserError, match="unknown user 999999 in dataset 'synth'"):
+        service.page(999999, resolve_layout("default"))
+
+
+def test_unknown_layout_names_the_shipped_ones():
+    with pytest.raises(LayoutError, match="no such layout file; shipped layouts: default, discovery, kids"):
+        resolve_layout("fancy")
+
+
+def test_page_and_evaluate_pages_commands(service, capsys, monkeypatch):
+    monkeypatch.setenv("PAGEGEN_DATA_DIR", str(service.data_dir))
+    user = str(int(service.user_ids()[3]))
+    argv = [
+        "page",
+        "--dataset",
+        "synth",
+        "--user",
+        user,
+        "--layout",
+        "mobile",
+        "--set",
+        "max_genre_share=0.6",
+        "--json",
+    ]
+    assert cli.main(argv) == 0
+    first = capsys.readouterr().out
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == first  # byte-identical JSON
+    page = json.loads(first)
+    assert page["layout"] == "Compact mobile page" and len(page["rows"]) == 4
+    assert page["report"]["optimizer"] == "ilp" and "solve_seconds" not in page["report"]
+
+    assert cli.main(["page", "--dataset", "synth", "--user", user, "--optimizer", "greedy"]) == 0
+    text = capsys.readouterr().out
+    assert "greedy heuristic, objective" in text
+
+    assert cli.main(["evaluate-pages", "--dataset", "synth", "--users", "4", "--workers", "1", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["users"] == 4 and summary["ilp_vs_greedy"]["users_ilp_at_least_greedy"] == 4
+    assert 0 <= summary["ilp"]["catalog_coverage"] <= 1 and 0 <= summary["mmr"]["exposure_gini"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["page", "--dataset", "synth", "--user", "999999"], "unknown user 999999"),
+        (["page", "--dataset", "synth", "--set", "min_new_items=99"], "min_new_items 99 is outside 0–20"),
+        (["page", "--dataset", "synth", "--layout", "nowhere.toml"], "bad layout nowhere.toml no such layout file"),
+    ],
+)
+def test_page_bad_input_is_one_line(service, capsys, monkeypatch, argv, message):
+    monkeypatch.setenv("PAGEGEN_DATA_DIR", str(service.data_dir))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
