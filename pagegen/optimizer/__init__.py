@@ -8,7 +8,6 @@ time, the greedy page is returned and the report says so.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 from pagegen.errors import ConfigError
 from pagegen.optimizer.baselines import greedy_page, mmr_page
@@ -21,6 +20,7 @@ from pagegen.optimizer.page import (
     Relaxation,
     SolverReport,
     assemble_page,
+    best_page,
     page_objective,
     unmet_constraints,
 )
@@ -54,7 +54,7 @@ def optimize(
     )
     try:
         model = build_page_problem(problem)
-        result = solve_page_model(model, start=_best_start(problem, baselines.values()), time_limit=time_limit)
+        result = solve_page_model(model, start=best_page(problem, baselines.values()), time_limit=time_limit)
     except ImportError as error:  # highspy missing: the page still renders, from the greedy builder
         return _fallback(problem, f"the HiGHS solver is not installed ({error}); greedy page shown")
     if not result.placements and result.status != "optimal":
@@ -78,12 +78,6 @@ def optimize(
         },
     )
     return assemble_page(problem, result.placements, report)
-
-
-def _best_start(problem: PageProblem, pages: Iterable[tuple[Placement, ...]]) -> tuple[Placement, ...]:
-    """The baseline page to start the solver from: one that keeps every rule, then the highest objective.
-    The ILP's answer is then never worse than the baselines, even when it stops at the gap tolerance."""
-    return max(pages, key=lambda p: (not unmet_constraints(problem, p), page_objective(problem, p)), default=())
 
 
 def _shortfall(best: float, other: float) -> float:

@@ -24,11 +24,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pulp
 
-from pagegen.optimizer.page import Placement
+from pagegen.optimizer.page import Placement, best_page, page_objective, unmet_constraints
 from pagegen.optimizer.problem import PageProblem
 
 # Charge per unit of relaxation. Each exceeds the best page's whole objective (well under 100 for 30
@@ -222,30 +223,128 @@ def build_page_problem(problem: PageProblem) -> PageModel:
 def solve_page_model(
     model: PageModel, *, start: Sequence[Placement] = (), time_limit: float = 1.0, gap: float = 0.005
 ) -> IlpResult:
-    """Solve with HiGHS in process, single-threaded (small programs solve fastest that way), from the
-    ``start`` page when given (a baseline's page: the solver then only has to improve on it). The
-    HiGHS status is read directly, since PuLP reports a time-limited run as optimal."""
+    """Solve with HiGHS in process, single-threaded (small programs solve fastest that way).
+
+    Three steps, each cheap, and the later ones only when needed:
+    1. the LP relaxation, whose value bounds every page from above (it is tight here: the cards of a
+       row form an assignment problem);
+    2. its rounding: each tile, top first, takes the unused row the LP placed there most, and with the
+       rows fixed the program chooses the cards. The better of that page and ``start`` (a baseline's
+       page) is the incumbent; when it is within ``gap`` of the bound, it is returned as optimal;
+    3. otherwise the full program, started from the incumbent, for the rest of ``time_limit``.
+    The HiGHS status is read directly, since PuLP reports a time-limited run as optimal."""
     highspy = _quiet_highspy()
-    solver = _StartedHiGHS(_start_values(model, start), msg=False, threads=1, timeLimit=time_limit, gapRel=gap)
     started = time.perf_counter()
-    model.lp.solve(solver)
-    if model.lp.solverModel.getModelStatus() == highspy.HighsModelStatus.kNotset:
-        # HiGHS keeps one thread scheduler per process; if someone else started it with more threads,
-        # ours is refused until it is reset.
-        highspy.Highs.resetThreadScheduler()
-        model.lp.solve(solver)
-    solve_seconds = time.perf_counter() - started
+    deadline = started + time_limit
+    solver = pulp.HiGHS(msg=False, threads=1, gapRel=gap, timeLimit=time_limit)
+    solver.createAndConfigureSolver(model.lp)
+    solver.buildSolverModel(model.lp)
     highs = model.lp.solverModel
-    status = highs.getModelStatus()
+    binaries = np.array([v.index for v in model.lp.variables() if v.cat == pulp.LpInteger], dtype=np.int32)
+
+    _set_integrality(highs, binaries, highspy.HighsVarType.kContinuous)
+    if _run(highs, deadline) != highspy.HighsModelStatus.kOptimal:
+        return IlpResult("error", (), None, None, model.build_seconds, time.perf_counter() - started)
+    # PuLP hands HiGHS the negated objective of a maximization: values and bounds come back negated.
+    bound = -highs.getInfo().objective_function_value
+    relaxed_place = highs.getSolution().col_value
+
+    incumbents = [tuple(start)] if start else []
+    _set_integrality(highs, binaries, highspy.HighsVarType.kInteger)
+    _fix_rows(model, relaxed_place)
+    _run(highs, started + ROUNDING_SHARE * time_limit)
+    if _feasible(highs):
+        solver.findSolutionValues(model.lp)
+        incumbents.append(_placements(model))
+    _unfix_rows(model)
+    best = best_page(model.problem, incumbents)
+    best_value = page_objective(model.problem, best) if best else None
+    if best and not unmet_constraints(model.problem, best) and bound - best_value <= gap * abs(bound):
+        return IlpResult(
+            "optimal",
+            best,
+            bound,
+            (bound - best_value) / abs(bound),
+            model.build_seconds,
+            time.perf_counter() - started,
+        )
+
+    values = _start_values(model, best)
+    if values:
+        indexed = [(v.index, values[v.name]) for v in model.lp.variables() if v.name in values]
+        indices, start_values = zip(*indexed, strict=True)
+        highs.setSolution(len(indices), np.array(indices, dtype=np.int32), np.array(start_values))
+    status = _run(highs, deadline)
     info = highs.getInfo()
-    has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-    if status == highspy.HighsModelStatus.kOptimal:
-        label = "optimal"
-    elif status == highspy.HighsModelStatus.kTimeLimit and has_solution:
-        label = "time_limit"
-    else:
+    if not _feasible(highs):
         label = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else "error"
-        return IlpResult(label, (), None, None, model.build_seconds, solve_seconds)
+        if best:  # the incumbent still stands
+            return IlpResult("time_limit", best, bound, None, model.build_seconds, time.perf_counter() - started)
+        return IlpResult(label, (), None, None, model.build_seconds, time.perf_counter() - started)
+    solver.findSolutionValues(model.lp)
+    label = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit"
+    return IlpResult(
+        label,
+        best_page(model.problem, [_placements(model), best]),
+        best_bound=min(bound, -info.mip_dual_bound),
+        gap=info.mip_gap,
+        build_seconds=model.build_seconds,
+        solve_seconds=time.perf_counter() - started,
+    )
+
+
+ROUNDING_SHARE = 0.3  # of the time budget, at most, for choosing the cards of the LP's rounded rows
+
+
+def _run(highs: Any, deadline: float) -> Any:
+    """Run HiGHS with what is left of the time budget; returns the model status."""
+    import highspy
+
+    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.001))
+    highs.run()
+    if highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        # HiGHS keeps one thread scheduler per process; if another caller started it with more threads,
+        # a single-threaded run is refused until the scheduler is reset.
+        highspy.Highs.resetThreadScheduler()
+        highs.run()
+    return highs.getModelStatus()
+
+
+def _feasible(highs: Any) -> bool:
+    import highspy
+
+    return highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+
+
+def _set_integrality(highs: Any, columns: np.ndarray, kind: Any) -> None:
+    if len(columns):
+        highs.changeColsIntegrality(len(columns), columns, np.array([kind] * len(columns)))
+
+
+def _fix_rows(model: PageModel, relaxed: Sequence[float]) -> None:
+    """Round the LP's row placement: each tile, top first, gets the unused row the LP put there most
+    (if any); every placement variable is then fixed to that choice."""
+    chosen: dict[int, int] = {}
+    for t in range(len(model.problem.tiles)):
+        options = [
+            (relaxed[variable.index], -r, r)
+            for (r, tile), variable in model.place.items()
+            if tile == t and r not in chosen.values()
+        ]
+        if options and max(options)[0] > 1e-6:
+            chosen[t] = max(options)[2]
+    for (r, t), variable in model.place.items():
+        value = 1.0 if chosen.get(t) == r else 0.0
+        model.lp.solverModel.changeColBounds(variable.index, value, value)
+
+
+def _unfix_rows(model: PageModel) -> None:
+    for variable in model.place.values():
+        model.lp.solverModel.changeColBounds(variable.index, 0.0, 1.0)
+
+
+def _placements(model: PageModel) -> tuple[Placement, ...]:
+    """The page in the variables' current values."""
     chosen: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for (r, c, k, s), variable in model.card.items():
         if (variable.varValue or 0) > 0.5:
@@ -255,15 +354,7 @@ def solve_page_model(
         if (variable.varValue or 0) > 0.5:
             cards = sorted(chosen[r, model.size_class[t]])
             placements.append(Placement(tile=t, row=r, candidates=tuple(k for _, k in cards)))
-    # PuLP hands HiGHS the negated objective of a maximization, so its dual bound comes back negated.
-    return IlpResult(
-        label,
-        tuple(placements),
-        best_bound=-info.mip_dual_bound,
-        gap=info.mip_gap,
-        build_seconds=model.build_seconds,
-        solve_seconds=solve_seconds,
-    )
+    return tuple(placements)
 
 
 def _start_values(model: PageModel, start: Sequence[Placement]) -> dict[str, float]:
@@ -309,22 +400,6 @@ def _better_rows_higher(model: PageModel, start: Sequence[Placement]) -> list[Pl
 def _row_value(problem: PageProblem, placement: Placement) -> float:
     row = problem.rows[placement.row]
     return sum(problem.slot_attention(s) * row.scores[k] for s, k in enumerate(placement.candidates))
-
-
-class _StartedHiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, handed a starting solution for the binaries before it runs (HiGHS
-    completes the continuous variables itself and discards a start that breaks a constraint)."""
-
-    def __init__(self, start: dict[str, float], **options: object) -> None:
-        super().__init__(**options)
-        self.start = start
-
-    def callSolver(self, lp: pulp.LpProblem) -> None:
-        if self.start:
-            indexed = [(v.index, self.start[v.name]) for v in lp.variables() if v.name in self.start]
-            indices, values = zip(*indexed, strict=True)
-            lp.solverModel.setSolution(len(indices), np.array(indices, dtype=np.int32), np.array(values))
-        super().callSolver(lp)
 
 
 @functools.cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +135,12 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
     if constraints.dedup == "hard" and len(shown) != len(set(shown)):
         unmet.append(Relaxation("dedup", 0, len(shown) - len(set(shown)), "items repeat on the page"))
     return tuple(unmet)
+
+
+def best_page(problem: PageProblem, pages: Iterable[Sequence[Placement]]) -> tuple[Placement, ...]:
+    """The page that keeps every rule, then has the highest objective."""
+    best = max(pages, key=lambda p: (not unmet_constraints(problem, p), page_objective(problem, p)), default=())
+    return tuple(best)
 
 
 def assemble_page(problem: PageProblem, placements: Sequence[Placement], report: SolverReport) -> Page:
