@@ -11,8 +11,9 @@ import time
 
 from pagegen.errors import ConfigError
 from pagegen.optimizer.baselines import greedy_page, mmr_page
-from pagegen.optimizer.ilp import RELAXATION_ORDER, build_page_problem, solve_page_model
+from pagegen.optimizer.ilp import build_page_problem, solve_page_model
 from pagegen.optimizer.page import (
+    RELAXATION_ORDER,
     Page,
     PageItem,
     PageRow,

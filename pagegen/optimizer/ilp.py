@@ -29,13 +29,8 @@ from typing import Any
 import numpy as np
 import pulp
 
-from pagegen.optimizer.page import Placement, best_page, page_objective, unmet_constraints
+from pagegen.optimizer.page import RELAXATION_CHARGE, Placement, best_page, page_objective, unmet_constraints
 from pagegen.optimizer.problem import PageProblem
-
-# Charge per unit of relaxation. Each exceeds the best page's whole objective (well under 100 for 30
-# tiles), so a rule gives way only when it cannot be met, and a higher one only after the lower ones.
-RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned")
-RELAXATION_CHARGE = {name: 100.0 * 10**rank for rank, name in enumerate(RELAXATION_ORDER)}
 
 
 @dataclass

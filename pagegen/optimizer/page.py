@@ -13,6 +13,11 @@ from typing import Any
 from pagegen.optimizer.problem import PageProblem
 from pagegen.rows import RowReason
 
+# Charge per unit of relaxation. Each exceeds the best page's whole objective (well under 100 for 30
+# tiles), so a rule gives way only when it cannot be met, and a higher one only after the lower ones.
+RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned")
+RELAXATION_CHARGE = {name: 100.0 * 10**rank for rank, name in enumerate(RELAXATION_ORDER)}
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -137,9 +142,26 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
     return tuple(unmet)
 
 
+def relaxation_charge(relaxations: Iterable[Relaxation]) -> float:
+    """What the ILP charges for a page's relaxations (unfilled tiles and repeats are not charged)."""
+    family = {"min_new_items": "min_new_items", "min_page_genres": "min_page_genres"}
+    total = 0.0
+    for relaxation in relaxations:
+        name = relaxation.constraint
+        kind = family.get(name, "required_row_types" if name.startswith("required_row_types.") else None)
+        kind = "pinned" if name.endswith(".pinned") else kind
+        if kind is not None:
+            total += RELAXATION_CHARGE[kind] * (relaxation.asked - relaxation.got)
+    return total
+
+
 def best_page(problem: PageProblem, pages: Iterable[Sequence[Placement]]) -> tuple[Placement, ...]:
-    """The page that keeps every rule, then has the highest objective."""
-    best = max(pages, key=lambda p: (not unmet_constraints(problem, p), page_objective(problem, p)), default=())
+    """The page the ILP would prefer: least relaxation charged, then the highest objective."""
+    best = max(
+        pages,
+        key=lambda p: (-relaxation_charge(unmet_constraints(problem, p)), page_objective(problem, p)),
+        default=(),
+    )
     return tuple(best)
 
 

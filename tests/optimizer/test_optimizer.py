@@ -16,8 +16,7 @@ from pagegen.errors import ConfigError
 from pagegen.layout import Constraints, Layout, Tile
 from pagegen.optimizer import RELAXATION_ORDER, optimize, prepare_problem
 from pagegen.optimizer.baselines import greedy_page
-from pagegen.optimizer.ilp import RELAXATION_CHARGE
-from pagegen.optimizer.page import page_objective
+from pagegen.optimizer.page import RELAXATION_CHARGE, page_objective
 from pagegen.rows import CandidateRow, ItemFacts, RowReason
 
 FREE = Constraints(max_genre_share=1.0, min_page_genres=0, min_relevance_quantile=0.0, max_rows_per_type=10)
