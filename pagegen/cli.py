@@ -128,7 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate_pages.set_defaults(handler=_evaluate_pages)
 
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
-    bench.add_argument("--suite", choices=["data", "generators", "all"], default="all", help="which stage to measure")
+    bench.add_argument(
+        "--suite", choices=["data", "generators", "pages", "all"], default="all", help="which stage to measure"
+    )
     bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for the generator suite")
     bench.add_argument("--synth-users", type=_positive_int, default=1_000_000)
     bench.add_argument("--synth-items", type=_positive_int, default=50_000)
@@ -543,6 +545,7 @@ def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
 def _evaluate_pages(args: argparse.Namespace) -> int:
     from pagegen.evaluation.pages import evaluate_pages
     from pagegen.layout import parse_constraints, resolve_layout
+    from pagegen.optimizer import DEFAULT_TIME_LIMIT
 
     layout = resolve_layout(args.layout)
     settings = _key_values(args.settings)
@@ -558,7 +561,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         optimizers=args.optimizer or OPTIMIZER_CHOICES,
         max_users=args.users,
         workers=args.workers,
-        time_limit=args.time_limit or 0.5,
+        time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
     )
     optimizers = args.optimizer or OPTIMIZER_CHOICES
     columns = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "genres_covered",
@@ -603,6 +606,19 @@ def _bench(args: argparse.Namespace) -> int:
         lines.append(f"fit on {args.dataset}: {fits}")
         lines.append(
             f"score one user with all generators: median {latency['median']} ms, p95 {latency['p95']} ms (target ≤ 20 ms)"
+        )
+    if args.suite in ("pages", "all"):
+        pages = payload["pages"] = bench.bench_pages(data_dir, args.dataset)
+        spread = pages["build_and_solve_ms"]
+        lines.append(
+            f"page build+solve ({pages['layout']}, {pages['users']} users): median {spread['median']} ms, "
+            f"p95 {spread['p95']} ms (target ≤ 100 ms); {pages['within_half_percent_gap']} within 0.5 % gap; "
+            f"statuses {pages['statuses']}"
+        )
+        lines.append(
+            f"ILP − greedy objective: min {pages['ilp_minus_greedy_objective']['min']}, "
+            f"mean {pages['ilp_minus_greedy_objective']['mean']}; pages for all {pages['all_users']} users "
+            f"{pages['all_users_seconds']} s on 2 workers (target ≤ 30 s)"
         )
     return _emit(args, payload, "\n".join(lines))
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from pagegen.layout import Layout
 from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
-from pagegen.optimizer import OPTIMIZERS, Page, optimize
+from pagegen.optimizer import DEFAULT_TIME_LIMIT, OPTIMIZERS, Page, optimize
 
 _worker: dict[str, Any] = {}
 
@@ -33,7 +33,7 @@ def evaluate_pages(
     optimizers: Sequence[str] = OPTIMIZERS,
     max_users: int | None = None,
     workers: int = 2,
-    time_limit: float = 0.5,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> dict[str, Any]:
     """Mean page metrics per optimizer, catalogue coverage and exposure Gini, plus the hit rate of the
     top-picks row alone stretched to the page's size (the bar the page must clear)."""

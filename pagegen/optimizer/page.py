@@ -53,6 +53,8 @@ class PageRow:
     reason: RowReason
     items: tuple[PageItem, ...]
     attention: float
+    title_source: str = "template"  # template, model or cache (the titles stage sets it)
+    title_note: str = ""  # why a row kept its template title
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,225 @@
+"""Carousel titles: a language model proposes, validation disposes, the template always stands by.
+
+A row's prompt holds only facts from its reason and items (type, anchor, dominant genres, decade, a few
+item titles), quoted as data. Every answer is checked — length, no markup, no quotes, no echo of the
+prompt, no film named that is not in the row, not a repeat of another title on the page — and a
+failed answer gives the row its template title. Answers are cached by the hash of model and prompt
+(in memory and on disk), and a page's titles share one time budget: rows not titled in time keep
+the template title, flagged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pagegen.data.store import atomic_path
+from pagegen.llm.backends import Backend, BackendError
+from pagegen.optimizer import Page, PageRow
+
+MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
+DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
+_MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\]|https?:|\n")
+_PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
+
+ROW_KINDS = {
+    "top_picks": "the viewer's best personal matches",
+    "because_you_watched": "films similar to one the viewer just watched",
+    "up_next": "what the viewer is likely to watch next",
+    "new_for_you": "new arrivals picked for the viewer",
+    "trending": "films many people are watching right now",
+    "genre": "the viewer's favourite genre",
+    "hidden_gems": "lesser-known films the viewer may love",
+    "explore": "a genre the viewer has not tried yet",
+}
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """What a row's title may draw on: the facts of its reason and items, nothing else."""
+
+    row_type: str
+    anchor_title: str | None
+    genres: tuple[str, ...]  # the row's theme genre first, then its items' most common genres
+    decade: str | None
+    item_titles: tuple[str, ...]
+    template: str
+
+    @classmethod
+    def of(cls, row: PageRow) -> TitleFacts:
+        counts = Counter(g for item in row.items for g in item.genres)
+        genres = tuple(dict.fromkeys([*row.reason.genres, *(g for g, _ in counts.most_common(2))]))
+        decades = Counter(f"{item.year // 10 * 10}s" for item in row.items if item.year)
+        decade, share = decades.most_common(1)[0] if decades else (None, 0)
+        return cls(
+            row_type=row.reason.row_type,
+            anchor_title=row.reason.anchor_title,
+            genres=genres[:3],
+            decade=decade if share >= len(row.items) / 2 else None,
+            item_titles=tuple(item.title for item in row.items[:3]),
+            template=row.title,
+        )
+
+
+def title_prompt(facts: TitleFacts) -> str:
+    """A few-shot prompt; the facts are quoted data, so a film title that reads like an instruction
+    stays a film title."""
+    lines = [
+        "Write a short, catchy title (2 to 6 words) for a row of films on a streaming home page.",
+        "Use only the facts below. Answer with the title alone.",
+        "",
+        "Facts: row about the viewer's favourite genre; genres Comedy, Romance; decade 1990s.",
+        "Title: Feel-Good Romantic Comedies",
+        "",
+        "Facts: row about films similar to one the viewer just watched; anchor film 'Alien'; genres Sci-Fi, Horror.",
+        "Title: More Deep-Space Terror",
+        "",
+        f"Facts: row about {ROW_KINDS[facts.row_type]}"
+        + (f"; anchor film {json.dumps(facts.anchor_title)}" if facts.anchor_title else "")
+        + (f"; genres {', '.join(facts.genres)}" if facts.genres else "")
+        + (f"; decade {facts.decade}" if facts.decade else "")
+        + (f"; films such as {', '.join(json.dumps(t) for t in facts.item_titles)}" if facts.item_titles else "")
+        + ".",
+        "Title:",
+    ]
+    return "\n".join(lines)
+
+
+def validate_title(
+    answer: str, facts: TitleFacts, *, taken: Iterable[str] = (), catalogue: Iterable[str] = ()
+) -> tuple[str | None, str]:
+    """The cleaned title, or None and the reason it was refused."""
+    text = answer.strip().split("\n", 1)[0].strip() if answer.strip() else ""
+    text = text.removeprefix("Title:").strip().rstrip(".")
+    if not text:
+        return None, "empty answer"
+    if _MARKUP.search(text) or text[0] in "'‘" or text[-1] in "'’":
+        return None, "markup or quotes"
+    words = text.split()
+    if not MIN_WORDS <= len(words) <= MAX_WORDS or len(text) > MAX_CHARS:
+        return None, f"{len(words)} words, {len(text)} characters"
+    if _PROMPT_WORDS.search(text) or text.lower() in title_prompt(facts).lower().replace('"', ""):
+        return None, "echoes the prompt"
+    allowed = {t.lower() for t in (*facts.item_titles, facts.anchor_title or "")}
+    lowered = f" {text.lower()} "
+    for title in catalogue:
+        name = title.lower()
+        if len(name) >= 5 and name not in allowed and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
+            return None, f"names a film not in the row ({title})"
+    if text.lower() in {t.lower() for t in taken}:
+        return None, "repeats another title on the page"
+    return text, ""
+
+
+class TitleCache:
+    """Titles by hash of (model, prompt), in memory and in one JSON file written atomically."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.entries: dict[str, str] = {}
+        if path is not None and path.is_file():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}
+            except (OSError, ValueError):
+                self.entries = {}  # an unreadable cache is only lost time, never an error
+
+    @staticmethod
+    def key(model: str, prompt: str) -> str:
+        return hashlib.sha256(f"{model}\n{prompt}".encode()).hexdigest()
+
+    def get(self, model: str, prompt: str) -> str | None:
+        return self.entries.get(self.key(model, prompt))
+
+    def put(self, model: str, prompt: str, title: str) -> None:
+        self.entries[self.key(model, prompt)] = title
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.path) as temporary:
+            temporary.write_text(json.dumps(self.entries, sort_keys=True, indent=0), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class TitleReport:
+    backend: str
+    seconds: float
+    from_model: int
+    from_cache: int
+    from_template: int
+    notice: str = ""  # one line for the user when the model could not be used
+
+
+def title_page(
+    page: Page,
+    backend: Backend,
+    *,
+    cache: TitleCache | None = None,
+    catalogue: Sequence[str] = (),
+    budget: float = DEFAULT_BUDGET,
+) -> tuple[Page, TitleReport]:
+    """The page with each row titled by ``backend`` where a valid answer came in time, else by its
+    template (the row says which, and why)."""
+    started = time.perf_counter()
+    cache = cache if cache is not None else TitleCache()
+    facts = [TitleFacts.of(row) for row in page.rows]
+    prompts = [title_prompt(f) for f in facts]
+    answers: dict[int, tuple[str, str]] = {}  # row → (answer, source)
+    for index, prompt in enumerate(prompts):
+        cached = cache.get(backend.model_name, prompt)
+        if cached is not None:
+            answers[index] = (cached, "cache")
+    missing = [i for i in range(len(prompts)) if i not in answers]
+    notice = ""
+    if missing and backend.generates:
+        try:
+            generated = backend.generate([prompts[i] for i in missing], deadline=started + budget, max_words=MAX_WORDS)
+        except BackendError as error:
+            generated, notice = [None] * len(missing), f"{backend.name} unavailable ({error}); template titles shown"
+        for index, text in zip(missing, generated, strict=True):
+            if text is not None:
+                answers[index] = (text, "model")
+    rows, taken, counts = [], [], Counter()
+    for index, (row, row_facts) in enumerate(zip(page.rows, facts, strict=True)):
+        answer, source = answers.get(index, ("", "template"))
+        title, why = validate_title(answer, row_facts, taken=taken, catalogue=catalogue) if answer else (None, "")
+        if title is None:
+            if source != "template":
+                why = f"model answer refused: {why}"
+            elif backend.generates and not notice:
+                why = "not titled within the time budget"
+            title, source = _distinct(row_facts.template, taken), "template"
+        elif source == "model":
+            cache.put(backend.model_name, prompts[index], title)
+        taken.append(title)
+        counts[source] += 1
+        rows.append(dataclasses.replace(row, title=title, title_source=source, title_note=why))
+    cache.save()
+    report = TitleReport(
+        backend=backend.name,
+        seconds=time.perf_counter() - started,
+        from_model=counts["model"],
+        from_cache=counts["cache"],
+        from_template=counts["template"],
+        notice=notice,
+    )
+    return dataclasses.replace(page, rows=tuple(rows)), report
+
+
+def _distinct(title: str, taken: Sequence[str]) -> str:
+    """The template title, numbered if another row already has it (two rows of one kind)."""
+    if title.lower() not in {t.lower() for t in taken}:
+        return title
+    number = 2
+    while f"{title} ({number})".lower() in {t.lower() for t in taken}:
+        number += 1
+    return f"{title} ({number})"
