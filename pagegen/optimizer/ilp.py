@@ -238,8 +238,9 @@ def solve_page_model(
     binaries = np.array([v.index for v in model.lp.variables() if v.cat == pulp.LpInteger], dtype=np.int32)
 
     _set_integrality(highs, binaries, highspy.HighsVarType.kContinuous)
-    if _run(highs, deadline) != highspy.HighsModelStatus.kOptimal:
-        return IlpResult("error", (), None, None, model.build_seconds, time.perf_counter() - started)
+    if _run(highs, deadline) != highspy.HighsModelStatus.kOptimal:  # out of time before any bound
+        label = "time_limit" if start else "error"
+        return IlpResult(label, tuple(start), None, None, model.build_seconds, time.perf_counter() - started)
     # PuLP hands HiGHS the negated objective of a maximization: values and bounds come back negated.
     bound = -highs.getInfo().objective_function_value
     relaxed_place = highs.getSolution().col_value

@@ -244,3 +244,11 @@ def test_a_missing_or_failing_solver_falls_back_to_the_greedy_page(monkeypatch):
 def test_unknown_optimizer_is_named():
     with pytest.raises(ConfigError, match="unknown optimizer 'cplex'; choose one of ilp, greedy, mmr"):
         optimize(random_problem(0), "cplex")
+
+
+def test_a_solver_out_of_time_still_returns_the_best_baseline_page():
+    problem = random_problem(2)
+    page = optimize(problem, time_limit=1e-4)
+    assert page.report.status in ("time_limit", "fallback") and page.rows
+    best_baseline = max(optimize(problem, name).report.objective for name in ("greedy", "mmr"))
+    assert page.report.objective >= best_baseline - 1e-6
