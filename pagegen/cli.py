@@ -116,6 +116,19 @@ def _build_parser() -> argparse.ArgumentParser:
     _json_flag(page)
     page.set_defaults(handler=_page)
 
+    titles = commands.add_parser("titles", help="a user's page titles from the language model (or the template)")
+    titles.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    titles.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user)")
+    _page_arguments(titles)
+    _json_flag(titles)
+    titles.set_defaults(handler=_titles, optimizer="ilp", timings=False)
+
+    llm = commands.add_parser("llm", help="the language-model layer: prepare the embedded model")
+    llm_commands = llm.add_subparsers(title="llm commands", metavar="ACTION", required=True)
+    prepare = llm_commands.add_parser("prepare", help="fetch and convert the embedded model (once, about 20 s)")
+    _json_flag(prepare)
+    prepare.set_defaults(handler=_llm_prepare)
+
     evaluate_pages = commands.add_parser("evaluate-pages", help="page metrics for every user: ILP vs greedy vs MMR")
     evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
     _page_arguments(evaluate_pages)
@@ -161,6 +174,14 @@ def _page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time-limit", type=_positive_float, default=None, help="seconds the ILP solver may take per page"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "ollama", "embedded", "template"),
+        default="auto",
+        help="who writes row titles; auto: an Ollama server if one answers, else the embedded model if "
+        "prepared (`pagegen llm prepare`), else templates",
+    )
+    parser.add_argument("--title-budget", type=_positive_float, default=2.0, help="seconds for a page's titles")
 
 
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
@@ -504,17 +525,59 @@ def _report_table(reports: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def _page(args: argparse.Namespace) -> int:
+def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The user's page, optimized and titled as the arguments say; also the service and titles report."""
     from pagegen.layout import resolve_layout
+    from pagegen.llm.backends import make_backend
     from pagegen.optimizer import DEFAULT_TIME_LIMIT, optimize
     from pagegen.serving import PageService
 
     layout = resolve_layout(args.layout)
-    service = PageService(args.dataset, data.resolve_data_dir(args.data_dir))
+    data_dir = data.resolve_data_dir(args.data_dir)
+    service = PageService(args.dataset, data_dir)
     problem = service.problem(args.user, layout, _key_values(args.settings))
     page = optimize(problem, args.optimizer, time_limit=args.time_limit or DEFAULT_TIME_LIMIT)
+    backend = make_backend(args.backend, data_dir=data_dir)
+    backend.warm()  # a model's one-time load is not part of a page's title budget
+    page, titles = service.title(page, backend, budget=args.title_budget)
+    if titles.notice:
+        print(f"pagegen: {titles.notice}", file=sys.stderr)
+    return service, page, titles
+
+
+def _page(args: argparse.Namespace) -> int:
+    service, page, titles = _titled_page(args)
     held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
-    return _emit(args, page.to_dict(timings=args.timings), _page_text(page, args.dataset, held_out))
+    payload = {**page.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
+    return _emit(args, payload, _page_text(page, args.dataset, held_out) + f"\n{_titles_line(titles)}")
+
+
+def _titles(args: argparse.Namespace) -> int:
+    _, page, titles = _titled_page(args)
+    rows = [
+        {"row_id": row.row_id, "title": row.title, "source": row.title_source, "note": row.title_note}
+        for row in page.rows
+    ]
+    lines = [f"{row['title']:<50} {row['source']:<9} {row['note']}".rstrip() for row in rows]
+    return _emit(
+        args, {"titles": titles.to_dict(timings=True), "rows": rows}, "\n".join([*lines, _titles_line(titles)])
+    )
+
+
+def _titles_line(titles: Any) -> str:
+    return (
+        f"titles by {titles.backend}: {titles.from_model} from the model, {titles.from_cache} cached, "
+        f"{titles.from_template} template ({titles.seconds:.2f} s)"
+    )
+
+
+def _llm_prepare(args: argparse.Namespace) -> int:
+    from pagegen.llm.embedded import SMOLLM2, prepare_embedded
+
+    started = time.perf_counter()
+    converted = prepare_embedded(data.resolve_data_dir(args.data_dir))
+    payload = {"model": SMOLLM2.name, "path": str(converted), "seconds": round(time.perf_counter() - started, 1)}
+    return _emit(args, payload, f"{SMOLLM2.name} ready in {converted} ({payload['seconds']} s)")
 
 
 def _page_text(page: Any, dataset: str, held_out: int | None) -> str:

@@ -14,14 +14,18 @@ from typing import Any
 import numpy as np
 
 from pagegen import data
+from pagegen.data import schema as S
 from pagegen.errors import UnknownUserError
 from pagegen.evaluation import leave_last_out_experiment
 from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.layout import Constraints, Layout, parse_constraints
+from pagegen.llm.backends import Backend
+from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
 from pagegen.optimizer import Page, PageProblem, optimize, prepare_problem
 from pagegen.rows import RowBuilder
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
+TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
 
 
 class PageService:
@@ -51,6 +55,8 @@ class PageService:
             for name in models
         }
         self.builder = RowBuilder(self.experiment.serving, self.generators)
+        self.title_cache = TitleCache(data_dir / dataset / TITLE_CACHE)
+        self.catalogue_titles = self.experiment.serving.catalogue[S.TITLE].to_list()
 
     @property
     def name(self) -> str:
@@ -91,3 +97,7 @@ class PageService:
         compare: bool = True,
     ) -> Page:
         return optimize(self.problem(user_id, layout, settings), optimizer, compare=compare)
+
+    def title(self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET) -> tuple[Page, TitleReport]:
+        """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds)."""
+        return title_page(page, backend, cache=self.title_cache, catalogue=self.catalogue_titles, budget=budget)

@@ -26,7 +26,7 @@ from pagegen.optimizer import Page, PageRow
 
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
-_MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\]|https?:|\n")
+_MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\;:=]|https?:|\n")
 _PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
 
 ROW_KINDS = {
@@ -69,27 +69,67 @@ class TitleFacts:
 
 
 def title_prompt(facts: TitleFacts) -> str:
-    """A few-shot prompt; the facts are quoted data, so a film title that reads like an instruction
-    stays a film title."""
-    lines = [
-        "Write a short, catchy title (2 to 6 words) for a row of films on a streaming home page.",
-        "Use only the facts below. Answer with the title alone.",
-        "",
-        "Facts: row about the viewer's favourite genre; genres Comedy, Romance; decade 1990s.",
-        "Title: Feel-Good Romantic Comedies",
-        "",
-        "Facts: row about films similar to one the viewer just watched; anchor film 'Alien'; genres Sci-Fi, Horror.",
-        "Title: More Deep-Space Terror",
-        "",
-        f"Facts: row about {ROW_KINDS[facts.row_type]}"
-        + (f"; anchor film {json.dumps(facts.anchor_title)}" if facts.anchor_title else "")
-        + (f"; genres {', '.join(facts.genres)}" if facts.genres else "")
-        + (f"; decade {facts.decade}" if facts.decade else "")
-        + (f"; films such as {', '.join(json.dumps(t) for t in facts.item_titles)}" if facts.item_titles else "")
-        + ".",
-        "Title:",
-    ]
-    return "\n".join(lines)
+    """A short few-shot prompt that a small completion model continues with one title line. The facts
+    are quoted data, so a film title that reads like an instruction stays a film title."""
+    return "\n".join(
+        [
+            "Short titles for rows of films on a streaming home page.",
+            "",
+            'Row: the viewer\'s favourite genre; genres Comedy, Romance; 1990s; films "Sabrina", "Emma"',
+            "Title: Feel-Good Romantic Comedies",
+            "",
+            'Row: like the film "Alien"; genres Sci-Fi, Horror; films "Aliens", "The Thing"',
+            "Title: More Deep-Space Terror",
+            "",
+            f"Row: {_describe(facts)}",
+            "Title:",
+        ]
+    )
+
+
+def _describe(facts: TitleFacts) -> str:
+    parts = [f"like the film {json.dumps(facts.anchor_title)}" if facts.anchor_title else ROW_KINDS[facts.row_type]]
+    if facts.genres:
+        parts.append(f"genres {', '.join(facts.genres)}")
+    if facts.decade:
+        parts.append(facts.decade)
+    if facts.item_titles:
+        parts.append("films " + ", ".join(json.dumps(t) for t in facts.item_titles[:2]))
+    return "; ".join(parts)
+
+
+GENRE_NAMES = (
+    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+
+# Words that tie a title to its row when no genre, decade or anchor word appears in it.
+ROW_WORDS = {
+    "top_picks": ("pick", "for you", "top", "best"),
+    "because_you_watched": ("more", "like", "if you"),
+    "up_next": ("next", "continue", "keep"),
+    "new_for_you": ("new", "fresh", "arrival"),
+    "trending": ("trend", "popular", "now", "everyone", "hot"),
+    "genre": ("for you", "favourite", "favorite"),
+    "hidden_gems": ("gem", "hidden", "under", "overlooked"),
+    "explore": ("explore", "discover", "try", "new"),
+}
+
+
+def _mentions(text: str, genre: str) -> bool:
+    """Whether ``text`` names ``genre`` (or a form of it: "Comedies", "Romantic", "Thrillers")."""
+    stem = genre.lower()[:5]
+    return re.search(rf"\b{re.escape(stem)}" + (r"\b" if len(genre) <= 5 else ""), text.lower()) is not None
+
+
+def _grounded(text: str, facts: TitleFacts) -> bool:
+    """Whether a title says something its row is about: a genre, the anchor film, or a word of its
+    row type (a decade alone is not enough: "The 1990s" fits any row)."""
+    lowered = text.lower()
+    stems = [g.lower()[:5] for g in facts.genres] + list(ROW_WORDS[facts.row_type])
+    if facts.anchor_title:
+        stems += [w.lower() for w in re.findall(r"[\w']{4,}", facts.anchor_title)]
+    return any(stem in lowered for stem in stems)
 
 
 def validate_title(
@@ -105,16 +145,24 @@ def validate_title(
     words = text.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or len(text) > MAX_CHARS:
         return None, f"{len(words)} words, {len(text)} characters"
-    if _PROMPT_WORDS.search(text) or text.lower() in title_prompt(facts).lower().replace('"', ""):
-        return None, "echoes the prompt"
+    numbers = set(re.findall(r"\d+", text)) - set(re.findall(r"\d+", f"{facts.decade} {facts.anchor_title}"))
+    if numbers:
+        return None, f"a number not in its facts ({', '.join(sorted(numbers))})"
     allowed = {t.lower() for t in (*facts.item_titles, facts.anchor_title or "")}
     lowered = f" {text.lower()} "
     for title in catalogue:
         name = title.lower()
         if len(name) >= 5 and name not in allowed and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
             return None, f"names a film not in the row ({title})"
+    foreign = [g for g in GENRE_NAMES if _mentions(text, g) and not any(f.startswith(g) for f in facts.genres)]
+    if foreign:
+        return None, f"names a genre its row is not about ({foreign[0]})"
+    if _PROMPT_WORDS.search(text) or text.lower() in title_prompt(facts).lower().replace('"', ""):
+        return None, "echoes the prompt"
     if text.lower() in {t.lower() for t in taken}:
         return None, "repeats another title on the page"
+    if not _grounded(text, facts):
+        return None, "says nothing its row is about"
     return text, ""
 
 
@@ -157,6 +205,12 @@ class TitleReport:
     from_cache: int
     from_template: int
     notice: str = ""  # one line for the user when the model could not be used
+
+    def to_dict(self, *, timings: bool = False) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        if not timings:
+            del data["seconds"]
+        return data
 
 
 def title_page(
