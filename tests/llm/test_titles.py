@@ -193,7 +193,7 @@ def _backend(server) -> OllamaBackend:
 def test_ollama_titles_and_json(ollama_server):
     backend = _backend(ollama_server)
     assert backend.available() and backend.name == "ollama:tiny"
-    titled, report = title_page(make_page(), backend, catalogue=CATALOGUE)
+    titled, _ = title_page(make_page(), backend, catalogue=CATALOGUE)
     assert titled.rows[0].title == "More Alien Encounters" and titled.rows[0].title_source == "model"
     assert titled.rows[1].title_note == "model answer refused: names a film not in the row (Alien)"
     request = ollama_server.requests[0]
