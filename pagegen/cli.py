@@ -105,6 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cold-start", action="store_true", help="rank only the newest items, held out of training")
     evaluate.add_argument("--cold-fraction", type=float, default=0.1)
     evaluate.add_argument("--retrain", action="store_true", help="fit again even when a matching model is saved")
+    evaluate.add_argument("--sample", type=_positive_int, default=50, help="users for --model llm-rerank")
+    _backend_argument(evaluate, default="auto")
     evaluate.set_defaults(handler=_evaluate)
 
     page = commands.add_parser("page", help="a user's homepage: rows chosen and filled by the optimizer")
@@ -128,6 +130,15 @@ def _build_parser() -> argparse.ArgumentParser:
     prepare = llm_commands.add_parser("prepare", help="fetch and convert the embedded model (once, about 20 s)")
     _json_flag(prepare)
     prepare.set_defaults(handler=_llm_prepare)
+    describe = llm_commands.add_parser("describe", help="a short description per item, stored and resumable")
+    describe.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    describe.add_argument("--limit", type=_positive_int, help="describe at most N more items")
+    _backend_argument(describe, default="embedded")
+    describe.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
+    _json_flag(describe)
+    describe.set_defaults(handler=_llm_describe)
 
     evaluate_pages = commands.add_parser("evaluate-pages", help="page metrics for every user: ILP vs greedy vs MMR")
     evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
@@ -174,21 +185,25 @@ def _page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time-limit", type=_positive_float, default=None, help="seconds the ILP solver may take per page"
     )
+    _backend_argument(parser, default="auto")
+    parser.add_argument("--title-budget", type=_positive_float, default=2.0, help="seconds for a page's titles")
+
+
+def _backend_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
     parser.add_argument(
         "--backend",
         choices=("auto", "ollama", "embedded", "template"),
-        default="auto",
-        help="who writes row titles; auto: an Ollama server if one answers, else the embedded model if "
-        "prepared (`pagegen llm prepare`), else templates",
+        default=default,
+        help="the language model; auto: an Ollama server if one answers (OLLAMA_HOST), else the embedded "
+        "model if prepared (`pagegen llm prepare`), else templates",
     )
-    parser.add_argument("--title-budget", type=_positive_float, default=2.0, help="seconds for a page's titles")
 
 
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
     from pagegen.generators import GENERATORS
 
     parser.add_argument("--dataset", default=data.DEFAULT_DATASET)
-    names = [*GENERATORS, "all"] if allow_all else list(GENERATORS)
+    names = [*GENERATORS, "all", "llm-rerank"] if allow_all else list(GENERATORS)
     parser.add_argument("--model", required=True, help="one of: " + ", ".join(names))
     parser.add_argument(
         "--set",
@@ -464,6 +479,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pagegen.generators import GENERATORS, artifacts, generator_class
 
     data_dir = data.resolve_data_dir(args.data_dir)
+    if args.model == "llm-rerank":
+        return _evaluate_rerank(args, data_dir)
     dataset = data.load_dataset(args.dataset, data_dir)
     classes = list(GENERATORS.values()) if args.model == "all" else [generator_class(args.model)]
     params = _params(args)
@@ -508,6 +525,22 @@ def _evaluate(args: argparse.Namespace) -> int:
             )
         )
     return _emit(args, {"reports": [r.to_dict() for r in reports]}, _report_table(reports))
+
+
+def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
+    from pagegen.llm.backends import make_backend
+    from pagegen.llm.rerank import evaluate_rerank
+
+    backend = make_backend(args.backend, data_dir=data_dir)
+    backend.warm()
+    result = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample)
+    text = (
+        f"zero-shot reranking of EASE's top {result['candidates']} by {result['backend']} on {result['users']} users "
+        f"({result['answers_used']} answers used, {result['seconds']} s)\n"
+        f"EASE order: NDCG@10 {result['ease_ndcg@10']:.4f}, HR@10 {result['ease_hr@10']:.4f}\n"
+        f"LLM order:  NDCG@10 {result['llm_ndcg@10']:.4f}, HR@10 {result['llm_hr@10']:.4f}"
+    )
+    return _emit(args, result, text)
 
 
 def _report_table(reports: list[Any]) -> str:
@@ -569,6 +602,22 @@ def _titles_line(titles: Any) -> str:
         f"titles by {titles.backend}: {titles.from_model} from the model, {titles.from_cache} cached, "
         f"{titles.from_template} template ({titles.seconds:.2f} s)"
     )
+
+
+def _llm_describe(args: argparse.Namespace) -> int:
+    from pagegen.llm.backends import make_backend
+    from pagegen.llm.descriptions import describe_items
+
+    data_dir = data.resolve_data_dir(args.data_dir)
+    dataset = data.load_dataset(args.dataset, data_dir)
+    backend = make_backend(args.backend, data_dir=data_dir)
+    backend.warm()
+    report = describe_items(data_dir, dataset.name, dataset.items, backend, limit=args.limit, progress=_progress(args))
+    text = (
+        f"{report.described} items described by {report.backend} ({report.refused} answers refused), "
+        f"{report.already} done before, {report.remaining} left ({report.seconds} s)"
+    )
+    return _emit(args, dataclasses.asdict(report), text)
 
 
 def _llm_prepare(args: argparse.Namespace) -> int:

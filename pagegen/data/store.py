@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 import pagegen
+from pagegen.data import schema as S
 from pagegen.errors import DataDirError, DatasetNotPreparedError, DataSourceError
 
 DATA_DIR_ENV = "PAGEGEN_DATA_DIR"
@@ -161,7 +162,17 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
         raise DataSourceError(
             f"dataset {name!r} in {directory} is damaged ({type(error).__name__}: {error}); prepare it again"
         ) from error
+    descriptions = directory / DESCRIPTIONS
+    if descriptions.is_file():  # written by `pagegen llm describe`; the content generator reads them
+        try:
+            described = pl.read_parquet(descriptions).select(S.ITEM_ID, "description")
+            tables["items"] = tables["items"].join(described, on=S.ITEM_ID, how="left")
+        except (OSError, pl.exceptions.PolarsError):
+            pass  # damaged descriptions only cost the content model its extra text
     return Dataset(name=name, manifest=manifest, **tables)
+
+
+DESCRIPTIONS = "descriptions.parquet"  # item descriptions written by the language model
 
 
 def dataset_version(data_dir: Path, name: str) -> str:

@@ -48,6 +48,7 @@ def save(generator: Generator, data_dir: Path, *, metrics: dict[str, Any] | None
             "fingerprint": data.fingerprint,
             "split": data.split,
             "n_items": data.n_items,
+            "text_digest": data.text_digest if generator.uses_item_text else None,
             "arrays_sha256": file_sha256(arrays_temp),
             "metrics": metrics or {},
             "versions": _versions(),
@@ -70,7 +71,12 @@ def read_manifest(data_dir: Path, data: TrainingData, model: str) -> dict[str, A
 
 
 def mismatch(
-    manifest: dict[str, Any], data: TrainingData, params: dict[str, Any] | None, runtime: frozenset[str] = frozenset()
+    manifest: dict[str, Any],
+    data: TrainingData,
+    params: dict[str, Any] | None,
+    runtime: frozenset[str] = frozenset(),
+    *,
+    uses_item_text: bool = False,
 ) -> str | None:
     """Why the saved artifact does not fit ``data`` (and ``params``, runtime settings aside), or None."""
     checks = [
@@ -79,6 +85,8 @@ def mismatch(
         ("split", manifest.get("split"), data.split),
         ("catalogue size", manifest.get("n_items"), data.n_items),
     ]
+    if uses_item_text:  # titles and descriptions are what a text model learned from
+        checks.append(("catalogue text", manifest.get("text_digest"), data.text_digest))
     if params is not None:
         saved = {k: v for k, v in (manifest.get("params") or {}).items() if k not in runtime}
         wanted = {k: v for k, v in json.loads(json.dumps(params, default=float)).items() if k not in runtime}
@@ -100,7 +108,9 @@ def load(
         raise ArtifactError(
             f"no saved {name} model for {data.dataset} ({data.split}); run `pagegen train --dataset {data.dataset} --model {name}`"
         )
-    reason = mismatch(manifest, data, params, generator_class.runtime_params)
+    reason = mismatch(
+        manifest, data, params, generator_class.runtime_params, uses_item_text=generator_class.uses_item_text
+    )
     if reason:
         raise ArtifactError(f"the saved {name} model at {manifest_path} does not match: {reason}; retrain it")
     if file_sha256(arrays_path) != manifest.get("arrays_sha256"):
@@ -150,7 +160,10 @@ def load_or_train(
     generator = generator_class(**(params or {}))
     wanted = generator.params if params else None
     manifest = None if retrain else read_manifest(data_dir, data, generator.name)
-    if manifest is not None and mismatch(manifest, data, wanted, generator_class.runtime_params) is None:
+    stale = manifest is not None and mismatch(
+        manifest, data, wanted, generator_class.runtime_params, uses_item_text=generator_class.uses_item_text
+    )
+    if manifest is not None and stale is None:
         return load(generator_class, data_dir, data, params=wanted), manifest
     seconds = fit_seconds(generator, data, validation, progress=progress)
     save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})

@@ -37,6 +37,7 @@ class Generator(ABC):
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
     supports_similar: ClassVar[bool] = False
+    uses_item_text: ClassVar[bool] = False  # a saved model is stale when item titles or descriptions change
     uses_validation: ClassVar[bool] = False  # tunes or early-stops on the validation split
     runtime_params: ClassVar[frozenset[str]] = frozenset()  # settings that do not change what is learned
 

@@ -20,11 +20,13 @@ from pagegen.llm.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, mak
 
 
 def item_texts(catalogue: pl.DataFrame) -> list[str]:
-    """``"Toy Story (1995). Genres: Animation, Children's, Comedy."``, one per item."""
+    """``"Toy Story (1995). Genres: Animation, Children's, Comedy."``, one per item, followed by the
+    item's description when `pagegen llm describe` has written one."""
     texts = []
     for row in catalogue.iter_rows(named=True):
         year = f" ({row[S.YEAR]})" if row[S.YEAR] is not None else ""
-        texts.append(f"{row[S.TITLE]}{year}. Genres: {', '.join(row[S.GENRES] or [])}.")
+        description = f" {row['description']}" if row.get("description") else ""
+        texts.append(f"{row[S.TITLE]}{year}. Genres: {', '.join(row[S.GENRES] or [])}.{description}")
     return texts
 
 
@@ -37,6 +39,7 @@ class Content(Generator):
         "recency_half_life": 20.0,  # in items: the 20th most recent counts half as much as the last
     }
     supports_similar: ClassVar[bool] = True
+    uses_item_text: ClassVar[bool] = True
 
     def _check_params(self) -> None:
         p = self.params

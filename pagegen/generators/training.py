@@ -6,6 +6,7 @@ have a place in every score vector, and all generators of a dataset agree on wha
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,6 +31,12 @@ class TrainingData:
     items: np.ndarray  # dense item indices
     timestamps: np.ndarray  # aligned with items
     catalogue: pl.DataFrame  # the items table, row j describing dense item j
+
+    @cached_property
+    def text_digest(self) -> str:
+        """A hash of the catalogue's text (titles, genres, descriptions): what text models depend on."""
+        columns = [c for c in (S.TITLE, S.YEAR, S.GENRES, "description") if c in self.catalogue.columns]
+        return hashlib.sha256(self.catalogue.select(columns).write_json().encode()).hexdigest()[:16]
 
     @property
     def n_items(self) -> int:
