@@ -18,6 +18,7 @@ install: $(INSTALLED)
 
 data: install
 	$(VENV)/bin/pagegen data fetch --dataset $(DATASET)
+	$(VENV)/bin/pagegen llm prepare
 
 app: data
 	$(VENV)/bin/pagegen app

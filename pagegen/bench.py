@@ -148,3 +148,44 @@ def _spread(values: list[float]) -> dict[str, float]:
         "p95": round(statistics.quantiles(values, n=20)[-1], 1),
         "max": round(max(values), 1),
     }
+
+
+def bench_titles(data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 20, seed: int = 0) -> dict[str, Any]:
+    """The embedded model's second start (targets ≤ 10 s), titles for a default page with it (≤ 2 s)
+    and from the cache (≤ 5 ms), and how many shown titles came from the model."""
+    from pagegen.layout import resolve_layout
+    from pagegen.llm.embedded import EmbeddedBackend, prepare_embedded
+    from pagegen.llm.titles import TitleCache
+    from pagegen.seeding import as_generator
+    from pagegen.serving import PageService
+
+    prepare_embedded(data_dir)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from pagegen.llm.embedded import EmbeddedBackend;"
+         " EmbeddedBackend(Path(sys.argv[1])).warm()", str(data_dir)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    second_start = time.perf_counter() - started
+    service = PageService(dataset, data_dir)
+    service.title_cache = TitleCache()  # measure the model, not an earlier run's cache
+    backend = EmbeddedBackend(data_dir)
+    backend.warm()
+    layout = resolve_layout("default")
+    chosen = as_generator(seed).choice(service.user_ids(), size=min(users, len(service.user_ids())), replace=False)
+    model_ms, cached_ms, sources = [], [], Counter()
+    for user in sorted(int(u) for u in chosen):
+        page = service.page(user, layout, compare=False)
+        titled, report = service.title(page, backend)
+        model_ms.append(report.seconds * 1000)
+        sources.update(row.title_source for row in titled.rows)
+        cached_ms.append(service.title(page, backend)[1].seconds * 1000)
+    return {
+        "backend": backend.name,
+        "second_start_seconds": round(second_start, 1),
+        "page_titles_ms": _spread(model_ms),
+        "cached_page_titles_ms": _spread(cached_ms),
+        "title_sources": dict(sources),
+        "pages": len(model_ms),
+        "targets": {"second_start_seconds": 10, "page_titles_ms": 2000, "cached_page_titles_ms": 5},
+    }

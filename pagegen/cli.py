@@ -153,7 +153,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
     bench.add_argument(
-        "--suite", choices=["data", "generators", "pages", "all"], default="all", help="which stage to measure"
+        "--suite",
+        choices=["data", "generators", "pages", "titles", "all"],
+        default="all",
+        help="which stage to measure",
     )
     bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for the generator suite")
     bench.add_argument("--synth-users", type=_positive_int, default=1_000_000)
@@ -731,6 +734,14 @@ def _bench(args: argparse.Namespace) -> int:
             f"ILP − greedy objective: min {pages['ilp_minus_greedy_objective']['min']}, "
             f"mean {pages['ilp_minus_greedy_objective']['mean']}; pages for all {pages['all_users']} users "
             f"{pages['all_users_seconds']} s on 2 workers (target ≤ 30 s)"
+        )
+    if args.suite in ("titles", "all"):
+        titles = payload["titles"] = bench.bench_titles(data_dir, args.dataset)
+        lines.append(
+            f"titles by {titles['backend']}: second start {titles['second_start_seconds']} s (target ≤ 10 s); "
+            f"page median {titles['page_titles_ms']['median']} ms, p95 {titles['page_titles_ms']['p95']} ms "
+            f"(target ≤ 2000 ms); cached p95 {titles['cached_page_titles_ms']['p95']} ms (target ≤ 5 ms); "
+            f"sources {titles['title_sources']}"
         )
     return _emit(args, payload, "\n".join(lines))
 

@@ -26,6 +26,8 @@ from pagegen.optimizer import Page, PageRow
 
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
+BUDGET_RESERVE = 0.3  # of the budget, kept for validation and the cache: generation stops this much earlier
+REFUSED = ""  # cached for a prompt whose answer failed validation: the template stands without asking again
 _MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\;:=]|https?:|\n")
 _PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
 
@@ -69,16 +71,12 @@ class TitleFacts:
 
 
 def title_prompt(facts: TitleFacts) -> str:
-    """A short few-shot prompt that a small completion model continues with one title line. The facts
-    are quoted data, so a film title that reads like an instruction stays a film title."""
+    """A short one-shot prompt that a small completion model continues with one title line (prompt
+    length is most of a small model's time on a CPU). The facts are quoted data, so a film title that
+    reads like an instruction stays a film title."""
     return "\n".join(
         [
-            "Short titles for rows of films on a streaming home page.",
-            "",
-            'Row: the viewer\'s favourite genre; genres Comedy, Romance; 1990s; films "Sabrina", "Emma"',
-            "Title: Feel-Good Romantic Comedies",
-            "",
-            'Row: like the film "Alien"; genres Sci-Fi, Horror; films "Aliens", "The Thing"',
+            'Row: like the film "Alien"; genres Sci-Fi, Horror; films "Aliens"',
             "Title: More Deep-Space Terror",
             "",
             f"Row: {_describe(facts)}",
@@ -94,7 +92,7 @@ def _describe(facts: TitleFacts) -> str:
     if facts.decade:
         parts.append(facts.decade)
     if facts.item_titles:
-        parts.append("films " + ", ".join(json.dumps(t) for t in facts.item_titles[:2]))
+        parts.append("films " + ", ".join(json.dumps(t) for t in facts.item_titles[:1]))
     return "; ".join(parts)
 
 
@@ -236,7 +234,8 @@ def title_page(
     notice = ""
     if missing and backend.generates:
         try:
-            generated = backend.generate([prompts[i] for i in missing], deadline=started + budget, max_words=MAX_WORDS)
+            deadline = started + budget - BUDGET_RESERVE
+            generated = backend.generate([prompts[i] for i in missing], deadline=deadline, max_words=MAX_WORDS)
         except BackendError as error:
             generated, notice = [None] * len(missing), f"{backend.name} unavailable ({error}); template titles shown"
         for index, text in zip(missing, generated, strict=True):
@@ -246,14 +245,16 @@ def title_page(
     for index, (row, row_facts) in enumerate(zip(page.rows, facts, strict=True)):
         answer, source = answers.get(index, ("", "template"))
         title, why = validate_title(answer, row_facts, taken=taken, catalogue=catalogue) if answer else (None, "")
+        if source == "model" and (title is not None or why != "repeats another title on the page"):
+            cache.put(backend.model_name, prompts[index], title or REFUSED)  # a refusal is kept too
         if title is None:
-            if source != "template":
+            if source == "cache":
+                why = "model answer refused (remembered)" if answer == REFUSED else f"model answer refused: {why}"
+            elif source == "model":
                 why = f"model answer refused: {why}"
             elif backend.generates and not notice:
                 why = "not titled within the time budget"
             title, source = _distinct(row_facts.template, taken), "template"
-        elif source == "model":
-            cache.put(backend.model_name, prompts[index], title)
         taken.append(title)
         counts[source] += 1
         rows.append(dataclasses.replace(row, title=title, title_source=source, title_note=why))

@@ -241,3 +241,12 @@ def test_ollama_non_json_is_a_named_error(ollama_server):
     ollama_server.mode = "junk"
     with pytest.raises(BackendError, match="returned text that is not JSON: 'not json at all'"):
         _backend(ollama_server).generate_json("rank", {"type": "object"}, deadline=time.perf_counter() + 5)
+
+
+def test_a_refused_answer_is_remembered_so_the_model_is_not_asked_again():
+    cache = TitleCache()
+    backend = ScriptedBackend(["More Alien Encounters", "Star Wars Forever"])
+    title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    again, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    assert backend.calls == 1 and report.from_cache == 1
+    assert again.rows[1].title == "Comedy for you" and again.rows[1].title_note == "model answer refused (remembered)"
