@@ -23,12 +23,12 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `pagegen ... | head` ends quietly
     parser = _build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `pagegen ... | head` ends quietly
     try:
         return args.handler(args)
     except PagegenError as error:
@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pagegen: interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGPIPE, previous)  # a caller in the same process (tests) keeps its own
 
 
 def _build_parser() -> argparse.ArgumentParser:

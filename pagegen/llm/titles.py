@@ -27,7 +27,11 @@ from pagegen.optimizer import Page, PageRow
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
 BUDGET_RESERVE = 0.3  # of the budget, kept for validation and the cache: generation stops this much earlier
-REFUSED = ""  # cached for a prompt whose answer failed validation: the template stands without asking again
+# Cached outcomes that are not titles (no valid title contains "<"): the template stands without asking
+# again, so switching back to a user is instant even when the model failed the first time.
+REFUSED = "<refused>"
+TIMED_OUT = "<not in time>"
+REMEMBERED = {REFUSED: "model answer refused (remembered)", TIMED_OUT: "not titled within the time budget (remembered)"}
 _MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\;:=]|https?:|\n")
 _PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
 
@@ -241,15 +245,19 @@ def title_page(
         for index, text in zip(missing, generated, strict=True):
             if text is not None:
                 answers[index] = (text, "model")
+            elif not notice:
+                cache.put(backend.model_name, prompts[index], TIMED_OUT)
     rows, taken, counts = [], [], Counter()
     for index, (row, row_facts) in enumerate(zip(page.rows, facts, strict=True)):
         answer, source = answers.get(index, ("", "template"))
-        title, why = validate_title(answer, row_facts, taken=taken, catalogue=catalogue) if answer else (None, "")
+        remembered = REMEMBERED.get(answer) if source == "cache" else None
+        valid = answer and not remembered
+        title, why = validate_title(answer, row_facts, taken=taken, catalogue=catalogue) if valid else (None, "")
         if source == "model" and (title is not None or why != "repeats another title on the page"):
             cache.put(backend.model_name, prompts[index], title or REFUSED)  # a refusal is kept too
         if title is None:
             if source == "cache":
-                why = "model answer refused (remembered)" if answer == REFUSED else f"model answer refused: {why}"
+                why = remembered or f"model answer refused: {why}"
             elif source == "model":
                 why = f"model answer refused: {why}"
             elif backend.generates and not notice:

@@ -68,6 +68,10 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
                 best = (value, r, candidates)
         if best is None:
             continue
+        if tile.pinned is None and unmet_required and problem.rows[best[1]].reason.row_type not in unmet_required:
+            best = _keep_required_possible(
+                problem, best, unmet_required, eligible, used_rows, shown, tile.slots, fill, temperature
+            )
         _, r, candidates = best
         placements.append(Placement(tile=t, row=r, candidates=candidates))
         used_rows.add(r)
@@ -79,6 +83,43 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
             temperature[item] = temperature.get(item, 0.0) + 1.0
             shown.append(item)
     return tuple(placements)
+
+
+def _keep_required_possible(
+    problem: PageProblem,
+    best: tuple[float, int, tuple[int, ...]],
+    required: list[str],
+    eligible: list[int],
+    used_rows: set[int],
+    shown: list[int],
+    slots: int,
+    fill: RowFiller,
+    temperature: dict[int, float],
+) -> tuple[float, int, tuple[int, ...]]:
+    """``best``, unless showing its items would leave a required row type with no row that can still
+    be filled; then the best row of that type, now, while it can be."""
+    _, r, candidates = best
+    after = shown + [problem.rows[r].items[c] for c in candidates]
+    for row_type in required:
+        rows = [i for i, row in enumerate(problem.rows) if row.reason.row_type == row_type and i not in used_rows]
+        possible = [
+            i
+            for i in rows
+            if len(_take(problem, i, slots, _all(problem, i, slots), after)) >= problem.min_fill(problem.rows[i], slots)
+        ]
+        if rows and not possible:
+            options = []
+            for i in (i for i in rows if i in eligible):
+                filled = fill(problem, i, slots, temperature, shown)
+                if len(filled) >= problem.min_fill(problem.rows[i], slots):
+                    options.append((_adjusted_value(problem, i, filled, temperature), i, filled))
+            if options:
+                return max(options, key=lambda option: (option[0], -option[1]))
+    return best
+
+
+def _all(problem: PageProblem, r: int, slots: int) -> list[int]:
+    return list(range(min(len(problem.rows[r].items), problem.candidate_limit(slots))))
 
 
 def _penalty(problem: PageProblem) -> float:
@@ -117,7 +158,7 @@ def _fill_by_temperature(
         score * _penalty(problem) ** temperature.get(item, 0.0)
         for item, score in zip(row.items, row.scores, strict=True)
     ]
-    order = sorted(range(min(len(row.items), problem.candidate_limit(slots))), key=lambda c: (-adjusted[c], c))
+    order = sorted(_all(problem, r, slots), key=lambda c: (-adjusted[c], c))
     return _take(problem, r, slots, order, shown)
 
 

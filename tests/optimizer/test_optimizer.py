@@ -252,3 +252,17 @@ def test_a_solver_out_of_time_still_returns_the_best_baseline_page():
     assert page.report.status in ("time_limit", "fallback") and page.rows
     best_baseline = max(optimize(problem, name).report.objective for name in ("greedy", "mmr"))
     assert page.report.objective >= best_baseline - 1e-6
+
+
+def test_greedy_places_a_required_row_while_it_can_still_be_filled():
+    rows = [
+        row("top_picks", [1, 2, 3], [1.0, 1.0, 1.0]),
+        row("genre", [4, 5, 6], [0.9, 0.9, 0.9], "a"),
+        row("trending", [1, 2, 3], [0.5, 0.5, 0.5]),  # the same items as top picks
+    ]
+    page_layout = layout(*carousels(2), required_row_types=("trending",))
+    greedy = solve(rows, page_layout, optimizer="greedy")
+    assert [r.row_id for r in greedy.rows] == ["trending", "genre:a"] and greedy.report.relaxations == ()
+    best = solve(rows, page_layout)
+    assert [r.row_id for r in best.rows] == ["genre:a", "trending"]  # the ILP also orders them by value
+    assert best.report.objective == pytest.approx(0.9 * 1.75 + 0.5 * 0.5 * 1.75)
