@@ -127,7 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _json_flag(titles)
     titles.set_defaults(handler=_titles, optimizer="ilp", timings=False)
 
-    llm = commands.add_parser("llm", help="the language-model layer: prepare the embedded model")
+    llm = commands.add_parser("llm", help="the language model: prepare the embedded model, describe items")
     llm_commands = llm.add_subparsers(title="llm commands", metavar="ACTION", required=True)
     prepare = llm_commands.add_parser("prepare", help="fetch and convert the embedded model (once, about 20 s)")
     _json_flag(prepare)
