@@ -15,7 +15,6 @@ import numpy as np
 
 from pagegen import data
 from pagegen.data import schema as S
-from pagegen.errors import UnknownUserError
 from pagegen.evaluation import leave_last_out_experiment
 from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.layout import Constraints, Layout, parse_constraints
@@ -69,11 +68,7 @@ class PageService:
         """Dense item indices the user watched before their held-out item; empty for a new user."""
         if user_id is None:
             return np.zeros(0, dtype=np.int64)
-        users = self.experiment.serving.user_ids
-        position = int(np.searchsorted(users, user_id))
-        if position == len(users) or users[position] != user_id:
-            raise UnknownUserError(user_id, self.dataset.name)
-        return self.experiment.serving.history(user_id)
+        return self.experiment.serving.history(user_id)  # raises UnknownUserError for an unknown id
 
     def problem(self, user_id: int | None, layout: Layout, settings: Mapping[str, Any] | None = None) -> PageProblem:
         """The page problem for a user (None: a new user with no history) under ``layout`` and slider
