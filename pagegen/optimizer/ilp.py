@@ -267,9 +267,8 @@ def solve_page_model(
 
     values = _start_values(model, best)
     if values:
-        indexed = [(v.index, values[v.name]) for v in model.lp.variables() if v.name in values]
-        indices, start_values = zip(*indexed, strict=True)
-        highs.setSolution(len(indices), np.array(indices, dtype=np.int32), np.array(start_values))
+        indices = np.array([variable.index for variable in values], dtype=np.int32)
+        highs.setSolution(len(indices), indices, np.array(list(values.values())))
     status = _run(highs, deadline)
     info = highs.getInfo()
     if not _feasible(highs):
@@ -353,24 +352,24 @@ def _placements(model: PageModel) -> tuple[Placement, ...]:
     return tuple(placements)
 
 
-def _start_values(model: PageModel, start: Sequence[Placement]) -> dict[str, float]:
-    """The binary variables' values for a page (0 for everything not on it), by variable name."""
+def _start_values(model: PageModel, start: Sequence[Placement]) -> dict[pulp.LpVariable, float]:
+    """The binary variables' values for a page (0 for everything not on it)."""
     if not start:
         return {}
     problem = model.problem
     start = _better_rows_higher(model, start)
-    values = {variable.name: 0.0 for variable in [*model.place.values(), *model.card.values(), *model.covers.values()]}
+    values = dict.fromkeys([*model.place.values(), *model.card.values(), *model.covers.values()], 0.0)
     for placement in start:
         c = model.size_class[placement.tile]
-        values[model.place[placement.row, placement.tile].name] = 1.0
+        values[model.place[placement.row, placement.tile]] = 1.0
         for s, k in enumerate(placement.candidates):
-            name = f"card_{placement.row}_{c}_{k}_{s}"
-            if name not in values:
+            card = model.card.get((placement.row, c, k, s))
+            if card is None:
                 return {}  # a card the program cannot express: no start
-            values[name] = 1.0
+            values[card] = 1.0
             for genre in problem.facts[problem.rows[placement.row].items[k]].genres:
                 if genre in model.covers:
-                    values[model.covers[genre].name] = 1.0
+                    values[model.covers[genre]] = 1.0
     return values
 
 
