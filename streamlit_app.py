@@ -6,7 +6,11 @@ st.set_page_config(page_title="pagegen", page_icon="🎬", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/history.py", title="User history", icon="🕘", default=True),
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/compare.py", title="Compare", icon="⚖️"),
+        st.Page("pages/insights.py", title="Insights", icon="📊"),
+        st.Page("pages/designer.py", title="Layout designer", icon="📐"),
+        st.Page("pages/history.py", title="User history", icon="🕘"),
     ]
 )
 navigation.run()

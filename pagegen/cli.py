@@ -529,7 +529,12 @@ def _evaluate(args: argparse.Namespace) -> int:
                 params=generator.params,
             )
         )
-    return _emit(args, {"reports": [r.to_dict() for r in reports]}, _report_table(reports))
+    payload = {"reports": [r.to_dict() for r in reports]}
+    if not args.cold_start:
+        from pagegen.evaluation.reports import save_report
+
+        save_report(data_dir, dataset.name, "generators", payload)  # the dashboard's Insights table
+    return _emit(args, payload, _report_table(reports))
 
 
 def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
@@ -661,6 +666,7 @@ def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
 
 def _evaluate_pages(args: argparse.Namespace) -> int:
     from pagegen.evaluation.pages import evaluate_pages
+    from pagegen.evaluation.reports import save_report
     from pagegen.layout import parse_constraints, resolve_layout
     from pagegen.optimizer import DEFAULT_TIME_LIMIT
 
@@ -680,6 +686,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         workers=args.workers,
         time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
     )
+    save_report(data_dir, args.dataset, "pages", summary)  # the dashboard's Insights charts
     optimizers = args.optimizer or OPTIMIZER_CHOICES
     columns = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "genres_covered",
                "novelty", "catalog_coverage", "exposure_gini", "relaxed_pages")  # fmt: skip

@@ -9,6 +9,8 @@ file, the field and the reason.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
+from pagegen.data.store import atomic_path
 from pagegen.errors import LayoutError
 
 ROW_TYPES = (
@@ -85,7 +88,7 @@ def parse_layout(text: str, *, source: str = "<layout>") -> Layout:
         document = tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as error:
         raise LayoutError(source, "", f"not valid TOML ({error})") from error
-    return _from_document(document.unwrap(), source)
+    return layout_from_data(document.unwrap(), source=source)
 
 
 def load_layout(path: Path) -> Layout:
@@ -97,11 +100,16 @@ def load_layout(path: Path) -> Layout:
 
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"  # the layouts shipped with the source
+LAYOUTS_DIR_ENV = "PAGEGEN_LAYOUTS_DIR"  # where layouts are listed and saved instead (tests, shared setups)
+
+
+def layouts_dir() -> Path:
+    return Path(os.environ.get(LAYOUTS_DIR_ENV) or LAYOUTS_DIR)
 
 
 def shipped_layouts() -> dict[str, Path]:
-    """The shipped layout files by name (file stem)."""
-    return {path.stem: path for path in sorted(LAYOUTS_DIR.glob("*.toml"))}
+    """The layout files in the layouts folder by name (file stem): shipped ones and those saved there."""
+    return {path.stem: path for path in sorted(layouts_dir().glob("*.toml"))}
 
 
 def resolve_layout(name_or_path: str) -> Layout:
@@ -121,7 +129,7 @@ def layout_to_toml(layout: Layout, *, original: str | None = None) -> str:
     """TOML for ``layout``. Given the text it was loaded from, only the values that changed are
     rewritten, so comments and formatting survive and an unchanged layout gives back the same bytes."""
     document = tomlkit.parse(original) if original is not None else tomlkit.document()
-    before = _from_document(document.unwrap(), "<original>") if original is not None else None
+    before = layout_from_data(document.unwrap(), source="<original>") if original is not None else None
     for key in _SCALAR_FIELDS:
         if before is None or getattr(before, key) != getattr(layout, key):
             if key == "allowed_row_types" and before is None and layout.allowed_row_types == ROW_TYPES:
@@ -169,6 +177,68 @@ def _tiles_table(tiles: tuple[Tile, ...]) -> Any:
     return entries
 
 
+MAX_LAYOUT_BYTES = 64_000  # an uploaded layout file larger than this is refused before parsing
+_FILE_STEM = re.compile(r"[^a-z0-9]+")
+
+
+def layout_file_name(name: str) -> str:
+    """The file name a layout is saved under in ``layouts/``: its name reduced to ``[a-z0-9-]``, so a
+    name can never be a path."""
+    stem = _FILE_STEM.sub("-", name.lower()).strip("-")[:60]
+    if not stem:
+        raise LayoutError("<layout>", "name", f"{name!r} has no letters or digits to name a file after")
+    return f"{stem}.toml"
+
+
+def save_layout(layout: Layout, directory: Path | None = None, *, overwrite: bool = False) -> Path:
+    """Write ``layout`` to ``directory`` (the layouts folder by default) atomically, keeping an existing
+    file's comments when it is replaced; refuses to replace a file unless ``overwrite``."""
+    target = (directory or layouts_dir()) / layout_file_name(layout.name)
+    original = None
+    if target.exists():
+        if not overwrite:
+            raise LayoutError(
+                str(target), "name", "a layout file with this name exists; choose another name or overwrite"
+            )
+        original = target.read_text(encoding="utf-8")
+    text = layout_to_toml(layout, original=original)
+    parse_layout(text, source=str(target))  # never write what would not load back
+    with atomic_path(target) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return target
+
+
+def parse_upload(content: bytes, *, source: str = "uploaded layout") -> tuple[Layout, str]:
+    """A layout from an uploaded file's bytes (never its name): size-checked, UTF-8, TOML, validated."""
+    if len(content) > MAX_LAYOUT_BYTES:
+        raise LayoutError(source, "", f"{len(content):,} bytes; a layout file is at most {MAX_LAYOUT_BYTES:,}")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LayoutError(source, "", f"is not UTF-8 text ({error.reason} at byte {error.start})") from error
+    return parse_layout(text, source=source), text
+
+
+def resize_layout(layout: Layout, *, rows: int | None = None, slots: int | None = None) -> Layout:
+    """``layout`` with ``rows`` tiles and carousels of ``slots`` cards (the page-size sliders). Pinned
+    tiles stay while they fit; added tiles copy the last unpinned tile."""
+    tiles = list(layout.tiles)
+    if slots is not None:
+        low, high = TILE_SLOTS["carousel"]
+        if not low <= slots <= high:
+            raise LayoutError("settings", "slots", f"{slots} is outside {low}–{high}")
+        tiles = [dataclasses.replace(t, slots=slots) if t.kind == "carousel" else t for t in tiles]
+    if rows is not None:
+        if not 1 <= rows <= MAX_TILES:
+            raise LayoutError("settings", "rows", f"{rows} is outside 1–{MAX_TILES}")
+        template = next((t for t in reversed(tiles) if t.pinned is None), dataclasses.replace(tiles[-1], pinned=None))
+        tiles = tiles[:rows] + [template] * (rows - len(tiles))
+    resized = dataclasses.replace(layout, tiles=tuple(tiles))
+    if resized.total_slots < layout.min_items or len({t.kind for t in tiles}) < layout.min_tile_kinds:
+        resized = dataclasses.replace(resized, min_items=min(layout.min_items, resized.total_slots), min_tile_kinds=1)
+    return resized
+
+
 # -- validation ------------------------------------------------------------------------------------
 _TOP_KEYS = {
     "name",
@@ -184,7 +254,10 @@ _TOP_KEYS = {
 _TILE_KEYS = {"kind", "slots", "pinned", "columns", "rows", "repeat"}
 
 
-def _from_document(data: dict[str, Any], source: str) -> Layout:
+def layout_from_data(data: Any, *, source: str = "<layout>") -> Layout:
+    """A validated Layout from plain data (a parsed TOML document, or a form's values)."""
+    if not isinstance(data, dict):
+        raise LayoutError(source, "", "must be a table of layout fields")
     _no_unknown(data, _TOP_KEYS, source, "")
     name = _typed(data, "name", str, source)
     if not name.strip():

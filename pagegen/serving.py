@@ -7,6 +7,8 @@ trained and saved when not) and the row builder; ``page()`` turns a user and a l
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,14 @@ import numpy as np
 
 from pagegen import data
 from pagegen.data import schema as S
+from pagegen.errors import ConfigError
 from pagegen.evaluation import leave_last_out_experiment
 from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.layout import Constraints, Layout, parse_constraints
 from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
-from pagegen.optimizer import Page, PageProblem, optimize, prepare_problem
-from pagegen.rows import RowBuilder
+from pagegen.optimizer import DEFAULT_TIME_LIMIT, Page, PageProblem, optimize, prepare_problem
+from pagegen.rows import ItemFacts, RowBuilder
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
@@ -70,13 +73,55 @@ class PageService:
             return np.zeros(0, dtype=np.int64)
         return self.experiment.serving.history(user_id)  # raises UnknownUserError for an unknown id
 
-    def problem(self, user_id: int | None, layout: Layout, settings: Mapping[str, Any] | None = None) -> PageProblem:
-        """The page problem for a user (None: a new user with no history) under ``layout`` and slider
-        ``settings`` (validated against their ranges)."""
+    def problem(
+        self,
+        user_id: int | None,
+        layout: Layout,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        liked: Sequence[int] = (),
+        genres: Sequence[str] = (),
+    ) -> PageProblem:
+        """The page problem for a user under ``layout`` and slider ``settings`` (validated against their
+        ranges). ``user_id`` None is a new user, whose onboarding picks (``liked`` item ids, ``genres``)
+        stand in for a history."""
         constraints = self.constraints(layout, settings)
-        rows = self.builder.build(self.history(user_id), beta=constraints.popularity_beta)
+        if user_id is not None and (liked or genres):
+            raise ConfigError("liked items and genres describe a new user; a known user has a history")
+        known_genres = set(self.genres())
+        unknown = [genre for genre in genres if genre not in known_genres]
+        if unknown:
+            raise ConfigError(f"unknown genre {unknown[0]!r}; genres: {', '.join(sorted(known_genres))}")
+        history = self.history(user_id) if user_id is not None else self.experiment.serving.item_indices(list(liked))
+        rows = self.builder.build(history, beta=constraints.popularity_beta, genres=genres)
         facts = self.builder.facts({item for row in rows for item in row.items})
         return prepare_problem(rows, facts, layout, constraints, user_id=user_id)
+
+    def genres(self) -> list[str]:
+        """The catalogue's genres, most common first (the onboarding choices)."""
+        counts = Counter(g for genres in self.experiment.serving.catalogue[S.GENRES].to_list() for g in genres)
+        return [genre for genre, _ in counts.most_common() if genre != S.UNKNOWN_GENRE]
+
+    def recent(self, user_id: int | None, *, liked: Sequence[int] = (), count: int = 8) -> list[ItemFacts]:
+        """The user's latest items, newest first (a new user's liked items), for the history strip."""
+        serving = self.experiment.serving
+        history = self.history(user_id) if user_id is not None else serving.item_indices(list(liked))
+        latest = [int(serving.item_ids[i]) for i in history[::-1][:count]]
+        facts = self.builder.facts(latest)
+        return [facts[item] for item in latest]
+
+    @functools.cached_property
+    def item_share(self) -> dict[int, float]:
+        """Item id → share of users who interacted with it (the page metrics' novelty)."""
+        serving = self.experiment.serving
+        counts = np.asarray(serving.item_counts, dtype=float) / max(serving.n_users, 1)
+        return dict(zip(serving.item_ids.tolist(), counts.tolist(), strict=True))
+
+    def popular_items(self) -> dict[int, str]:
+        """Item id → title, most watched first: the onboarding's list of films to like."""
+        serving = self.experiment.serving
+        order = np.argsort(-serving.item_counts, kind="stable")
+        return {int(serving.item_ids[i]): self.catalogue_titles[i] for i in order}
 
     @staticmethod
     def constraints(layout: Layout, settings: Mapping[str, Any] | None) -> Constraints:
@@ -90,8 +135,12 @@ class PageService:
         *,
         optimizer: str = "ilp",
         compare: bool = True,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        liked: Sequence[int] = (),
+        genres: Sequence[str] = (),
     ) -> Page:
-        return optimize(self.problem(user_id, layout, settings), optimizer, compare=compare)
+        problem = self.problem(user_id, layout, settings, liked=liked, genres=genres)
+        return optimize(problem, optimizer, time_limit=time_limit, compare=compare)
 
     def title(self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET) -> tuple[Page, TitleReport]:
         """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds)."""

@@ -1,44 +1,20 @@
-"""Pick a user and see what they watched: the first look at a dataset."""
+"""Everything the current user watched, with ratings and times: what their page is built from."""
 
 import polars as pl
 import streamlit as st
 
 from pagegen import data
-from pagegen.app.state import PageState, parse_user_id
-from pagegen.errors import PagegenError
+from pagegen.app import session
 
-
-@st.cache_resource(show_spinner="Loading dataset…", max_entries=4)
-def load(name: str, data_dir: str, version: str) -> data.Dataset:
-    """One load per dataset version: ``version`` (its fingerprint) changes when it is prepared again."""
-    return data.load_dataset(name, data.resolve_data_dir(data_dir))
-
-
-data_dir = str(data.resolve_data_dir())
-state = PageState.from_query(st.query_params)
-prepared = data.prepared_datasets(data.resolve_data_dir(data_dir))
-
-with st.sidebar:
-    choices = prepared or [data.DEFAULT_DATASET]
-    dataset_name = st.selectbox(
-        "Dataset", choices, index=choices.index(state.dataset) if state.dataset in choices else 0, key="dataset"
-    )
-
-try:
-    dataset = load(dataset_name, data_dir, data.store.dataset_version(data.resolve_data_dir(data_dir), dataset_name))
-except PagegenError as error:
-    st.error(str(error))
-    st.stop()
-
-users = data.user_ids(dataset)
-chosen = parse_user_id(state.user, users)
-if state.user is not None and chosen is None:
-    st.warning(f"Unknown user {state.user!r} in dataset {dataset_name!r}: pick one below.")
-
+context = session.sidebar()
+for notice in context.notices:
+    st.warning(notice)
 st.title("User history")
-user_id = st.selectbox("User", users, index=users.index(chosen) if chosen is not None else 0, key="user")
-st.query_params.from_dict(PageState(dataset=dataset_name, user=str(user_id)).to_query())
-
+user_id = context.request.user_id
+if user_id is None:
+    st.info("A new user has no history yet: their page comes from the genres and films picked in the sidebar.")
+    st.stop()
+dataset = context.service.dataset
 history = data.user_history(dataset, user_id)
 profile = data.user_profile(dataset, user_id)
 summary = f"{history.height} ratings, mean {history['rating'].mean():.2f}"

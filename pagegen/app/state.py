@@ -1,26 +1,100 @@
-"""Query-parameter state: the URL carries the dataset and user so a link reproduces the page."""
+"""The dashboard's state as URL query parameters, so a link reproduces the page: dataset, user, layout,
+optimizer, title backend, slider overrides, page size and a new user's onboarding picks.
+
+Parsing never raises: a bad value is dropped with a message naming it, and the page goes on with the
+default (an instructor's mistyped link still opens a page).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pagegen.data.sources import DEFAULT_DATASET
+from pagegen.errors import LayoutError
+from pagegen.layout import CONSTRAINT_RANGES, MAX_TILES, TILE_SLOTS, Constraints, parse_constraints
+
+NEW_USER = "new"  # the ``user`` value of a new user, whose page comes from onboarding picks
+OPTIMIZERS = ("ilp", "greedy", "mmr")
+BACKENDS = ("auto", "embedded", "ollama", "template")
+# The constraint settings the sidebar overrides, in its order (the penalty follows the soft/hard toggle).
+SLIDER_SETTINGS = (*(key for key in CONSTRAINT_RANGES if key != "dedup_penalty"), "dedup", "dedup_penalty")
+_INTEGER_SETTINGS = {f.name for f in dataclasses.fields(Constraints) if f.type == "int"}
 
 
 @dataclass(frozen=True)
-class PageState:
+class AppState:
     dataset: str = DEFAULT_DATASET
     user: str | None = None  # kept as text: validating it against the dataset is the page's job
+    layout: str = "default"
+    optimizer: str = "ilp"
+    backend: str = "auto"
+    settings: tuple[tuple[str, Any], ...] = ()  # slider overrides of the layout's constraints, by name
+    rows: int | None = None  # page size overrides of the layout
+    slots: int | None = None
+    liked: tuple[int, ...] = ()  # a new user's onboarding picks
+    genres: tuple[str, ...] = ()
+
+    @property
+    def is_new_user(self) -> bool:
+        return self.user == NEW_USER
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> PageState:
-        return cls(dataset=query.get("dataset") or DEFAULT_DATASET, user=query.get("user") or None)
+    def from_query(cls, query: Mapping[str, str]) -> tuple[AppState, list[str]]:
+        """The state a URL asks for, and a message for every value that was dropped."""
+        problems: list[str] = []
+        values: dict[str, Any] = {
+            "dataset": query.get("dataset") or DEFAULT_DATASET,
+            "user": query.get("user") or None,
+            "layout": query.get("layout") or "default",
+        }
+        for key, choices in (("optimizer", OPTIMIZERS), ("backend", BACKENDS)):
+            if key in query:
+                if query[key] in choices:
+                    values[key] = query[key]
+                else:
+                    problems.append(f"{key} {query[key]!r} is not one of {', '.join(choices)}")
+        settings = []
+        for key in SLIDER_SETTINGS:
+            if key in query:
+                try:
+                    settings.append((key, _setting(key, query[key])))
+                except LayoutError as error:
+                    problems.append(str(error))
+        values["settings"] = tuple(settings)
+        size_limits = {"rows": (1, MAX_TILES), "slots": TILE_SLOTS["carousel"]}
+        for key, (low, high) in size_limits.items():
+            if key in query:
+                number = _integer(query[key])
+                if number is None or not low <= number <= high:
+                    problems.append(f"{key} {query[key]!r} is not a whole number in {low}–{high}")
+                else:
+                    values[key] = number
+        liked = [_integer(part) for part in query.get("liked", "").split(",") if part]
+        if None in liked:
+            problems.append(f"liked {query['liked']!r} is not a comma-separated list of item ids")
+        values["liked"] = tuple(item for item in liked if item is not None)
+        values["genres"] = tuple(part for part in query.get("genres", "").split(",") if part)
+        return cls(**values), problems
 
     def to_query(self) -> dict[str, str]:
+        """Query parameters for this state; defaults are left out so links stay short."""
         query = {"dataset": self.dataset}
         if self.user is not None:
             query["user"] = self.user
+        defaults = AppState()
+        for key in ("layout", "optimizer", "backend", "rows", "slots"):
+            value = getattr(self, key)
+            if value != getattr(defaults, key):
+                query[key] = str(value)
+        query.update({key: str(value) for key, value in self.settings})
+        if self.is_new_user:
+            if self.liked:
+                query["liked"] = ",".join(str(item) for item in self.liked)
+            if self.genres:
+                query["genres"] = ",".join(self.genres)
         return query
 
 
@@ -28,8 +102,25 @@ def parse_user_id(text: str | None, known: list[int]) -> int | None:
     """The user id in ``text`` if it is one of ``known``; None otherwise."""
     if text is None:
         return None
+    user_id = _integer(text)
+    return user_id if user_id in set(known) else None
+
+
+def _integer(text: str) -> int | None:
     try:
-        user_id = int(text)
+        return int(text)
     except ValueError:
         return None
-    return user_id if user_id in set(known) else None
+
+
+def _setting(key: str, text: str) -> Any:
+    """One slider setting from its query text, range-checked the way a layout file's value is."""
+    if key == "dedup":
+        value: Any = text
+    else:
+        try:
+            value = int(text) if key in _INTEGER_SETTINGS else float(text)
+        except ValueError:
+            value = text  # parse_constraints names the key and its range
+    parse_constraints({key: value}, source="link")
+    return value

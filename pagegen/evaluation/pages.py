@@ -91,7 +91,7 @@ def _start_worker(
 
 def _pages_for(user_ids: list[int]) -> list[dict[str, Any]]:
     service, layout = _worker["service"], _worker["layout"]
-    share = _item_share(service)
+    share = service.item_share
     results = []
     for user_id in user_ids:
         problem = service.problem(user_id, layout)
@@ -116,11 +116,3 @@ def _pages_for(user_ids: list[int]) -> list[dict[str, Any]]:
             }
         )
     return results
-
-
-def _item_share(service: Any) -> dict[int, float]:
-    if "share" not in _worker:
-        data = service.experiment.serving
-        counts = np.asarray(data.item_counts, dtype=float)
-        _worker["share"] = dict(zip(data.item_ids.tolist(), (counts / max(data.n_users, 1)).tolist(), strict=True))
-    return _worker["share"]

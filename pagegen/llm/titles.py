@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -174,6 +175,8 @@ class TitleCache:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.entries: dict[str, str] = {}
+        self._unsaved = False
+        self._lock = threading.Lock()  # one cache serves every dashboard session (threads)
         if path is not None and path.is_file():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
@@ -189,14 +192,20 @@ class TitleCache:
         return self.entries.get(self.key(model, prompt))
 
     def put(self, model: str, prompt: str, title: str) -> None:
-        self.entries[self.key(model, prompt)] = title
+        with self._lock:
+            self.entries[self.key(model, prompt)] = title
+            self._unsaved = True
 
     def save(self) -> None:
-        if self.path is None:
+        """Write the entries when something was added since the last save (a revisit writes nothing)."""
+        if self.path is None or not self._unsaved:
             return
+        with self._lock:
+            text = json.dumps(self.entries, sort_keys=True, indent=0)
+            self._unsaved = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.path) as temporary:
-            temporary.write_text(json.dumps(self.entries, sort_keys=True, indent=0), encoding="utf-8")
+            temporary.write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)

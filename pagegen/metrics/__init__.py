@@ -17,7 +17,7 @@ from itertools import combinations
 
 import numpy as np
 
-from pagegen.optimizer import Page
+from pagegen.optimizer import Page, PageRow
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def page_metrics(page: Page, *, held_out: int | None, item_share: dict[int, floa
         attention_relevance=sum(item.attention * item.relevance for item in cards) / attention if attention else 0.0,
         hit=rank is not None,
         carousel_ndcg=1.0 / math.log2(rank + 2) if rank is not None else 0.0,
-        intra_row_diversity=_mean([_row_diversity([set(item.genres) for item in row.items]) for row in page.rows]),
+        intra_row_diversity=_mean([row_diversity(row) for row in page.rows]),
         genres_covered=len({g for item in cards for g in item.genres}),
         novelty=_mean([-math.log2(max(item_share.get(item.item_id, 0.0), 1e-9)) for item in cards]),
         duplicates=len(reading_order) - len(set(reading_order)),
@@ -70,8 +70,9 @@ def exposure_gini(pages: Iterable[Sequence[int]], catalogue_size: int) -> float:
     return float((2 * ranks - catalogue_size - 1) @ exposure / (catalogue_size * total))
 
 
-def _row_diversity(genre_sets: Sequence[set[str]]) -> float:
-    pairs = list(combinations(genre_sets, 2))
+def row_diversity(row: PageRow) -> float:
+    """Mean pairwise genre distance (1 − Jaccard) of the row's items."""
+    pairs = list(combinations([set(item.genres) for item in row.items], 2))
     if not pairs:
         return 0.0
     return _mean([1 - (len(a & b) / len(a | b) if a | b else 1.0) for a, b in pairs])
@@ -81,4 +82,4 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-__all__ = ["PageMetrics", "catalog_coverage", "exposure_gini", "page_metrics"]
+__all__ = ["PageMetrics", "catalog_coverage", "exposure_gini", "page_metrics", "row_diversity"]

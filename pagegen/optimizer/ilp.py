@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 import pulp
 
-from pagegen.optimizer.page import RELAXATION_CHARGE, Placement, best_page, page_objective, unmet_constraints
+from pagegen.optimizer.page import (
+    RELAXATION_CHARGE,
+    Placement,
+    best_page,
+    page_objective,
+    relaxation_charge,
+    unmet_constraints,
+)
 from pagegen.optimizer.problem import PageProblem
 
 
@@ -278,11 +285,15 @@ def solve_page_model(
         return IlpResult(label, (), None, None, model.build_seconds, time.perf_counter() - started)
     solver.findSolutionValues(model.lp)
     label = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit"
+    chosen = best_page(model.problem, [_placements(model), best])
+    best_bound = min(bound, -info.mip_dual_bound)
+    # The gap of the page returned, not of HiGHS's own incumbent (which may be worse than ours).
+    value = page_objective(model.problem, chosen) - relaxation_charge(unmet_constraints(model.problem, chosen))
     return IlpResult(
         label,
-        best_page(model.problem, [_placements(model), best]),
-        best_bound=min(bound, -info.mip_dual_bound),
-        gap=info.mip_gap,
+        chosen,
+        best_bound=best_bound,
+        gap=max(best_bound - value, 0.0) / abs(best_bound) if best_bound else 0.0,
         build_seconds=model.build_seconds,
         solve_seconds=time.perf_counter() - started,
     )

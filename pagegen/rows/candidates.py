@@ -99,8 +99,9 @@ class RowBuilder:
         self.titles = data.catalogue[S.TITLE].to_list()
         self.is_new = _newest(data, NEW_SHARE)
 
-    def build(self, history: np.ndarray, *, beta: float = 0.0) -> list[CandidateRow]:
-        """Every candidate row for a user with ``history`` (dense item indices, oldest first)."""
+    def build(self, history: np.ndarray, *, beta: float = 0.0, genres: Iterable[str] = ()) -> list[CandidateRow]:
+        """Every candidate row for a user with ``history`` (dense item indices, oldest first); ``genres``
+        a new user picked come first among the genre rows."""
         history = np.asarray(history, dtype=np.int64)
         scores, blend = self._scores(history)
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
@@ -116,7 +117,9 @@ class RowBuilder:
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
             rows.append(self._row(reason, biased(similarity), blend, unseen, str(anchor_id)))
         counts = Counter(g for item in history.tolist() for g in self.genres[item] if g != S.UNKNOWN_GENRE)
-        for genre, _ in counts.most_common(GENRE_ROWS):
+        picked = list(dict.fromkeys(genres))
+        counts.update({genre: len(history) + 1 for genre in picked})  # picked genres are never "unexplored"
+        for genre in (picked + [g for g, _ in counts.most_common() if g not in picked])[:GENRE_ROWS]:
             rows.append(
                 self._row(
                     RowReason("genre", self.personal, genres=(genre,)),

@@ -1,0 +1,274 @@
+"""Streamlit glue every page shares: the process-wide caches (dataset and models, title backends,
+pages) and the sidebar with the user switcher and settings.
+
+Settings live in each browser session's widget state, seeded from the URL on a session's first run and
+written back to it on every run, so a link reproduces the page and two sessions never share settings.
+Only inputs → outputs are cached across sessions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from pagegen import data
+from pagegen.app.state import BACKENDS, NEW_USER, OPTIMIZERS, SLIDER_SETTINGS, AppState, parse_user_id
+from pagegen.errors import PagegenError
+from pagegen.layout import CONSTRAINT_RANGES, TILE_SLOTS, Layout, parse_layout, resize_layout, shipped_layouts
+from pagegen.llm.backends import Backend, make_backend
+from pagegen.optimizer import Page
+from pagegen.serving import PageService
+
+APP_TIME_LIMIT = 0.2  # seconds of solver time per page: a slider's answer must come well under a second
+_INIT_KEY = "pagegen.initialised"
+_URL_PROBLEMS_KEY = "pagegen.url_problems"
+SLIDER_LABELS = {
+    "max_genre_share": ("Diversity: max genre share per row", 0.05),
+    "min_page_genres": ("Genres the page covers (at least)", 1),
+    "popularity_beta": ("Popularity bias β (− long tail, + popular)", 0.1),
+    "min_new_items": ("Exploration: new items on the page (at least)", 1),
+    "min_relevance_quantile": ("Minimum personal relevance (percentile)", 0.05),
+    "dedup_penalty": ("Penalty per repeated item (soft de-duplication)", 0.05),
+    "max_rows_per_type": ("Rows of one type (at most)", 1),
+}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Everything a page depends on besides the dataset and layout: the page cache's key."""
+
+    user_id: int | None  # None: a new user, described by ``liked`` and ``genres``
+    settings: tuple[tuple[str, Any], ...] = ()
+    optimizer: str = "ilp"
+    liked: tuple[int, ...] = ()
+    genres: tuple[str, ...] = ()
+
+    def with_settings(self, **values: Any) -> PageRequest:
+        """The same request with some settings overridden (the compare view, the trade-off sweep)."""
+        return dataclasses.replace(self, settings=tuple(sorted({**dict(self.settings), **values}.items())))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs after the sidebar ran: the service, the chosen layout and who the page is for."""
+
+    state: AppState
+    service: PageService
+    layout: Layout
+    request: PageRequest
+    held_out: int | None  # the item the user watched next, marked on the page when shown
+    notices: tuple[str, ...] = field(default=())
+
+    def page(self, request: PageRequest | None = None, layout: Layout | None = None) -> Page:
+        """The sidebar's page, or another request's (the compare view) or layout's (the designer)."""
+        return cached_page(
+            self.state.dataset, str(self.service.data_dir), layout or self.layout, request or self.request
+        )
+
+
+@st.cache_resource(show_spinner="Loading the dataset and its models (once per process)…", max_entries=2)
+def page_service(dataset: str, data_dir: str, version: str) -> PageService:
+    """One service per dataset version (``version`` changes when the dataset is prepared again)."""
+    return PageService(dataset, Path(data_dir))
+
+
+@st.cache_resource(show_spinner="Starting the title model (once per process)…", max_entries=4)
+def title_backend(choice: str, data_dir: str) -> Backend:
+    """The title backend, warmed so the first page's time budget is not spent loading the model."""
+    backend = make_backend(choice, data_dir=Path(data_dir))
+    with contextlib.suppress(PagegenError):  # titling then falls back and says why
+        backend.warm()
+    return backend
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageRequest) -> Page:
+    """A page by its inputs; moving a slider back to a value seen before answers from here."""
+    service = page_service(dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
+    return service.page(
+        request.user_id,
+        layout,
+        dict(request.settings),
+        optimizer=request.optimizer,
+        time_limit=APP_TIME_LIMIT,
+        liked=request.liked,
+        genres=request.genres,
+    )
+
+
+def sidebar() -> Context:
+    """The switcher and settings in the sidebar; stops the page with a message when there is no data."""
+    data_dir = data.resolve_data_dir()
+    if not st.session_state.get(_INIT_KEY):
+        _seed_from_url()
+    prepared = data.prepared_datasets(data_dir)
+    if not prepared:
+        st.error(
+            f"No dataset is prepared in {data_dir}: run `pagegen data fetch --dataset {data.DEFAULT_DATASET}` first."
+        )
+        st.stop()
+    notices = list(st.session_state.pop(_URL_PROBLEMS_KEY, []))
+    with st.sidebar:
+        if st.session_state.get("dataset") not in prepared:
+            st.session_state["dataset"] = prepared[0]
+        dataset = st.selectbox("Dataset", prepared, key="dataset", on_change=_forget_user)
+        try:
+            service = page_service(dataset, str(data_dir), data.store.dataset_version(data_dir, dataset))
+        except PagegenError as error:
+            st.error(str(error))
+            st.stop()
+        users = [int(user) for user in service.user_ids()]
+        notices += _user_switcher(service, users)
+        layout = _layout_and_settings(service)
+    state = _state_from_widgets()
+    st.query_params.from_dict(state.to_query())
+    user_id = None if state.is_new_user else int(state.user)  # type: ignore[arg-type]
+    held_out = service.experiment.held_out_item(user_id) if user_id is not None else None
+    request = PageRequest(user_id, state.settings, state.optimizer, state.liked, state.genres)
+    return Context(state, service, layout, request, held_out, tuple(notices))
+
+
+def _seed_from_url() -> None:
+    """A session's first run: widget values from the URL, and messages for what could not be used."""
+    state, problems = AppState.from_query(st.query_params)
+    st.session_state.update(
+        {
+            "dataset": state.dataset,
+            "url_user": state.user,
+            "layout": state.layout,
+            "optimizer": state.optimizer,
+            "backend": state.backend,
+            "url_settings": dict(state.settings),
+            "url_size": {"rows": state.rows, "slots": state.slots},
+            "liked": list(state.liked),
+            "genres": list(state.genres),
+            _INIT_KEY: True,
+            _URL_PROBLEMS_KEY: [f"Ignored from the link: {problem}" for problem in problems],
+        }
+    )
+
+
+def _forget_user() -> None:
+    st.session_state.pop("user", None)
+
+
+def _pick_random_user(users: Sequence[int]) -> None:
+    st.session_state["user"] = random.choice(users)
+
+
+def _pick_new_user() -> None:
+    st.session_state["user"] = NEW_USER
+
+
+def _user_switcher(service: PageService, users: list[int]) -> list[str]:
+    notices = []
+    if "user" not in st.session_state or st.session_state["user"] not in [NEW_USER, *users]:
+        wanted = st.session_state.pop("url_user", None)
+        chosen = NEW_USER if wanted == NEW_USER else parse_user_id(wanted, users)
+        if wanted is not None and chosen is None:
+            notices.append(
+                f"Unknown user {wanted!r} in dataset {service.name!r}: showing user {users[0]}; pick another."
+            )
+        st.session_state["user"] = chosen if chosen is not None else users[0]
+    st.selectbox(
+        "User", [NEW_USER, *users], key="user", format_func=lambda u: "✨ New user" if u == NEW_USER else f"User {u}"
+    )
+    left, right = st.columns(2)
+    left.button("🎲 Random user", on_click=_pick_random_user, args=(users,), width="stretch")
+    right.button("✨ New user", on_click=_pick_new_user, width="stretch")
+    if st.session_state["user"] == NEW_USER:
+        st.multiselect("Genres you like", service.genres(), key="genres")
+        popular = service.popular_items()
+        known = set(popular)
+        st.session_state["liked"] = [item for item in st.session_state.get("liked", []) if item in known]
+        st.multiselect("Films you liked", list(popular), key="liked", format_func=popular.get, max_selections=10)
+    return notices
+
+
+def _reset_settings() -> None:
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith("set."):
+            del st.session_state[key]
+    st.session_state.pop("url_settings", None)
+    st.session_state.pop("url_size", None)
+
+
+def _layout_and_settings(service: PageService) -> Layout:
+    """The layout picker, optimizer and backend choices and the sliders; returns the resized layout."""
+    layouts = shipped_layouts()
+    if st.session_state.get("layout") not in layouts:
+        if st.session_state.get("layout") is not None:
+            st.warning(f"No layout called {st.session_state['layout']!r}; showing the default.")
+        st.session_state["layout"] = "default" if "default" in layouts else next(iter(layouts))
+    name = st.selectbox("Layout", list(layouts), key="layout", on_change=_reset_settings)
+    try:
+        base = parse_layout(layouts[name].read_text(encoding="utf-8"), source=str(layouts[name]))
+    except (PagegenError, OSError) as error:
+        st.error(str(error))
+        st.stop()
+    st.radio("Optimizer", OPTIMIZERS, key="optimizer", horizontal=True, format_func=str.upper)
+    st.selectbox(
+        "Title backend", BACKENDS, key="backend", help="auto: Ollama if a server answers, else the embedded model"
+    )
+    with st.expander("Page settings", expanded=True):
+        from_url = st.session_state.get("url_settings", {})
+        for key in SLIDER_SETTINGS:
+            if key == "dedup":
+                st.session_state.setdefault("set.dedup", from_url.get("dedup", base.constraints.dedup) == "soft")
+                st.toggle("Soft de-duplication (allow repeats, with a penalty)", key="set.dedup")
+                continue
+            if key == "dedup_penalty" and not st.session_state["set.dedup"]:
+                continue
+            label, step = SLIDER_LABELS[key]
+            low, high = CONSTRAINT_RANGES[key]
+            default = getattr(base.constraints, key)
+            st.session_state.setdefault(f"set.{key}", from_url.get(key, default))
+            kind = int if isinstance(default, int) else float
+            st.slider(label, kind(low), kind(high), step=kind(step), key=f"set.{key}")
+        size = st.session_state.get("url_size", {})
+        st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
+        st.slider("Rows on the page", 1, 20, key="set.rows")
+        carousel = next((tile.slots for tile in base.tiles if tile.kind == "carousel"), None)
+        if carousel is not None:
+            st.session_state.setdefault("set.slots", size.get("slots") or carousel)
+            st.slider("Cards per carousel", *TILE_SLOTS["carousel"], key="set.slots")
+        st.button("Reset to the layout's settings", on_click=_reset_settings)
+    st.session_state["pagegen.base_layout"] = base
+    return resize_layout(base, rows=st.session_state["set.rows"], slots=st.session_state.get("set.slots"))
+
+
+def _state_from_widgets() -> AppState:
+    """The AppState the widgets now show; settings equal to the layout's defaults are not overrides."""
+    session = st.session_state
+    base: Layout = session["pagegen.base_layout"]
+    settings = []
+    for key in SLIDER_SETTINGS:
+        if key == "dedup":
+            value: Any = "soft" if session["set.dedup"] else "hard"
+        elif f"set.{key}" in session and (key != "dedup_penalty" or session["set.dedup"]):
+            value = session[f"set.{key}"]
+        else:
+            continue
+        if value != getattr(base.constraints, key):
+            settings.append((key, value))
+    carousel = next((tile.slots for tile in base.tiles if tile.kind == "carousel"), None)
+    new_user = session["user"] == NEW_USER
+    return AppState(
+        dataset=session["dataset"],
+        user=str(session["user"]),
+        layout=session["layout"],
+        optimizer=session["optimizer"],
+        backend=session["backend"],
+        settings=tuple(settings),
+        rows=session["set.rows"] if session["set.rows"] != len(base.tiles) else None,
+        slots=session.get("set.slots") if session.get("set.slots") != carousel else None,
+        liked=tuple(session.get("liked", [])) if new_user else (),
+        genres=tuple(session.get("genres", [])) if new_user else (),
+    )

@@ -1,0 +1,189 @@
+"""The numbers behind the Compare and Insights pages, as polars frames, and their Altair charts.
+
+Frames come from pages and saved reports only, so they are tested without Streamlit; charts are thin
+encodings of those frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from pagegen.metrics import page_metrics, row_diversity
+from pagegen.optimizer import Page
+from pagegen.rows import ItemFacts
+
+SWEEP_SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)  # the diversity slider's values the trade-off chart visits
+PAGE_METRIC_COLUMNS = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity",
+                       "genres_covered", "novelty", "catalog_coverage", "exposure_gini")  # fmt: skip
+
+
+def only_on_first(first: Page, second: Page) -> frozenset[int]:
+    """Items ``first`` shows that ``second`` does not: the compare view outlines them."""
+    return frozenset(first.item_ids) - frozenset(second.item_ids)
+
+
+def metrics_table(pages: Mapping[str, tuple[Page, int | None]], item_share: dict[int, float]) -> pl.DataFrame:
+    """One row per page metric, one column per named page (each page given with its held-out item)."""
+    columns: dict[str, list[Any]] = {"metric": []}
+    for name, (page, held_out) in pages.items():
+        values = dataclasses.asdict(page_metrics(page, held_out=held_out, item_share=item_share))
+        values = {"objective": page.report.objective, **values}
+        columns["metric"] = list(values)
+        columns[name] = [round(float(v), 3) for v in values.values()]
+    return pl.DataFrame(columns)
+
+
+def genre_mix(page: Page, history: Sequence[ItemFacts]) -> pl.DataFrame:
+    """Each genre's share of the page's cards and of the user's history (genre, where, share)."""
+    frames = []
+    for where, genre_lists in (
+        ("page", [i.genres for r in page.rows for i in r.items]),
+        ("history", [h.genres for h in history]),
+    ):
+        counts = Counter(g for genres in genre_lists for g in genres)
+        total = sum(counts.values()) or 1
+        frames.append(
+            pl.DataFrame(
+                {"genre": list(counts), "where": [where] * len(counts), "share": [c / total for c in counts.values()]},
+                schema={"genre": pl.String, "where": pl.String, "share": pl.Float64},
+            )
+        )
+    return pl.concat(frames).sort("genre", "where")
+
+
+def row_stats(page: Page) -> pl.DataFrame:
+    """Per row: its title, type, mean personal relevance of its cards and its genre diversity."""
+    return pl.DataFrame(
+        {
+            "position": [index + 1 for index in range(len(page.rows))],
+            "row": [row.title for row in page.rows],
+            "type": [row.reason.row_type for row in page.rows],
+            "relevance": [sum(i.relevance for i in row.items) / len(row.items) for row in page.rows],
+            "diversity": [row_diversity(row) for row in page.rows],
+        },
+        schema={
+            "position": pl.Int64,
+            "row": pl.String,
+            "type": pl.String,
+            "relevance": pl.Float64,
+            "diversity": pl.Float64,
+        },
+    )
+
+
+def diversity_sweep(
+    page_at: Callable[[float], Page],
+    current: float,
+    item_share: dict[int, float],
+    shares: Sequence[float] = SWEEP_SHARES,
+) -> pl.DataFrame:
+    """Relevance and diversity of the page at each max-genre-share value (``page_at`` builds it); the
+    current slider value is always visited and marked."""
+    rows = []
+    for share in sorted({*shares, current}):
+        page = page_at(share)
+        metrics = page_metrics(page, held_out=None, item_share=item_share)
+        rows.append(
+            {
+                "max_genre_share": share,
+                "relevance": metrics.attention_relevance,
+                "diversity": metrics.intra_row_diversity,
+                "genres_covered": metrics.genres_covered,
+                "current": share == current,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def optimizer_table(report: Mapping[str, Any]) -> pl.DataFrame:
+    """The saved ``evaluate-pages`` report as one row per optimizer."""
+    names = [name for name in ("ilp", "greedy", "mmr") if isinstance(report.get(name), dict)]
+    return pl.DataFrame(
+        {"optimizer": names, **{c: [float(report[n].get(c, float("nan"))) for n in names] for c in PAGE_METRIC_COLUMNS}}
+    )
+
+
+def generator_table(report: Mapping[str, Any]) -> pl.DataFrame:
+    """The saved ``evaluate`` report as one row per generator: its ranking metrics and timings."""
+    rows = [
+        {
+            "model": r["model"],
+            **{k: float(v) for k, v in r["metrics"].items()},
+            "fit_seconds": r["fit_seconds"],
+            "score_seconds": r["score_seconds"],
+        }  # fmt: skip
+        for r in report.get("reports", [])
+    ]
+    return pl.DataFrame(rows)
+
+
+# -- charts -----------------------------------------------------------------------------------------
+def genre_mix_chart(frame: pl.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share of genre labels"),
+            y=alt.Y("genre:N", sort="-x", title=None),
+            yOffset="where:N",
+            color=alt.Color("where:N", title=None),
+            tooltip=["genre", "where", alt.Tooltip("share:Q", format=".1%")],
+        )
+    )
+
+
+def row_stats_chart(frame: pl.DataFrame) -> alt.Chart:
+    long = frame.unpivot(index=["position", "row", "type"], on=["relevance", "diversity"], variable_name="measure")
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:Q", scale=alt.Scale(domain=[0, 1]), title=None),
+            y=alt.Y("row:N", sort=alt.SortField("position"), title=None),
+            color=alt.Color("measure:N", legend=None),
+            column=alt.Column("measure:N", title=None),
+            tooltip=["row", "type", "measure", alt.Tooltip("value:Q", format=".2f")],
+        )
+        .properties(width=260)
+    )
+
+
+def sweep_chart(frame: pl.DataFrame) -> alt.LayerChart:
+    base = alt.Chart(frame).encode(
+        x=alt.X("diversity:Q", title="intra-row diversity", scale=alt.Scale(zero=False)),
+        y=alt.Y("relevance:Q", title="attention-weighted relevance", scale=alt.Scale(zero=False)),
+        tooltip=[
+            "max_genre_share",
+            alt.Tooltip("relevance:Q", format=".3f"),
+            alt.Tooltip("diversity:Q", format=".3f"),
+            "genres_covered",
+        ],
+    )
+    line = base.mark_line(point=True, color="#64748b").encode(order="max_genre_share:Q")
+    current = base.transform_filter(alt.datum.current).mark_point(size=220, filled=True, color="#f59e0b")
+    labels = base.mark_text(dy=-10, fontSize=10).encode(text=alt.Text("max_genre_share:Q", format=".0%"))
+    return line + current + labels
+
+
+def optimizer_chart(frame: pl.DataFrame) -> alt.Chart:
+    long = frame.unpivot(
+        index="optimizer", on=["hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "catalog_coverage"]
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("optimizer:N", title=None),
+            y=alt.Y("value:Q", title=None),
+            color="optimizer:N",
+            column=alt.Column("variable:N", title=None),
+            tooltip=["optimizer", "variable", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=110)
+    )

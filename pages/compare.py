@@ -1,0 +1,65 @@
+"""Two pages side by side: two users, or one user under two settings or optimizers."""
+
+import dataclasses
+
+import streamlit as st
+
+from pagegen.app import render, session, views
+from pagegen.app.state import OPTIMIZERS
+from pagegen.errors import PagegenError
+
+context = session.sidebar()
+service, left = context.service, context.request
+for notice in context.notices:
+    st.warning(notice)
+
+st.title("Compare")
+mode = st.radio(
+    "Compare", ["Two users", "Two settings"], horizontal=True, key="compare.mode", label_visibility="collapsed"
+)
+if mode == "Two users":
+    users = [int(user) for user in service.user_ids()]
+    if "compare.user" not in st.session_state:
+        current = left.user_id if left.user_id in users else users[0]
+        st.session_state["compare.user"] = users[(users.index(current) + 1) % len(users)]
+    other = st.selectbox("Right: user", users, key="compare.user", format_func=lambda u: f"User {u}")
+    right = dataclasses.replace(left, user_id=other, liked=(), genres=())
+    names = (f"user {context.state.user}", f"user {other}")
+else:
+    settings = dict(left.settings)
+    controls = st.columns(3)
+    optimizer = controls[0].radio(
+        "Right: optimizer", OPTIMIZERS, horizontal=True, key="compare.optimizer", format_func=str.upper
+    )
+    constraints = service.constraints(context.layout, settings)
+    share = controls[1].slider(
+        "Right: max genre share", 0.1, 1.0, constraints.max_genre_share, 0.05, key="compare.share"
+    )
+    beta = controls[2].slider(
+        "Right: popularity bias β", -1.0, 1.0, constraints.popularity_beta, 0.1, key="compare.beta"
+    )
+    right = dataclasses.replace(left.with_settings(max_genre_share=share, popularity_beta=beta), optimizer=optimizer)
+    names = (f"{left.optimizer.upper()} · sidebar settings", f"{optimizer.upper()} · share {share:.0%}, β {beta:+.1f}")
+
+try:
+    pages = (context.page(left), context.page(right))
+except PagegenError as error:
+    st.error(f"No page for these settings: {error}")
+    st.stop()
+held_outs = (context.held_out, service.experiment.held_out_item(right.user_id) if right.user_id is not None else None)
+differs = (views.only_on_first(pages[0], pages[1]), views.only_on_first(pages[1], pages[0]))
+st.caption(
+    f"{len(differs[0])} of {len(set(pages[0].item_ids))} items on the left are not on the right (outlined pink); "
+    f"{len(differs[1])} the other way. Template titles."
+)
+table = views.metrics_table(
+    {names[0]: (pages[0], held_outs[0]), names[1]: (pages[1], held_outs[1])}, service.item_share
+)
+st.dataframe(table, hide_index=True, width="stretch")
+st.html(render.STYLE)
+for column, name, page, held_out, outlined in zip(st.columns(2), names, pages, held_outs, differs, strict=True):
+    with column:
+        st.subheader(name)
+        st.caption(f"{page.report.optimizer.upper()} {page.report.status} · objective {page.report.objective:.2f}")
+        for block in render.page_html(page, held_out=held_out, highlight=outlined):
+            st.html(block)

@@ -1,0 +1,60 @@
+"""A user's homepage: the layout's tiles filled by the optimizer, each row titled by the language model."""
+
+import streamlit as st
+
+from pagegen.app import render, session
+from pagegen.errors import PagegenError
+
+context = session.sidebar()
+state, service = context.state, context.service
+for notice in context.notices:
+    st.warning(notice)
+
+who = "a new user" if state.is_new_user else f"user {state.user}"
+st.title(f"Home for {who}")
+try:
+    page = context.page()
+except PagegenError as error:
+    st.error(f"No page for these settings: {error}")
+    st.stop()
+
+with st.sidebar:
+    st.subheader("Recently watched" if not state.is_new_user else "Liked")
+    recent = service.recent(context.request.user_id, liked=state.liked)
+    st.html(render.history_html(recent) if recent else "<em>Nothing yet: pick a few films above.</em>")
+
+report = page.report
+gap = f" · gap {report.gap:.1%}" if report.gap else ""
+st.caption(
+    f"{context.layout.name} · {report.optimizer.upper()} {report.status}{gap} · "
+    f"{(report.build_seconds + report.solve_seconds) * 1000:.0f} ms · objective {report.objective:.2f}"
+    + (f" · {report.message}" if report.message else "")
+)
+if report.relaxations:
+    relaxed = "; ".join(f"{r.constraint}: asked {r.asked:g}, got {r.got:g} ({r.note})" for r in report.relaxations)
+    st.info(f"Relaxed to fit the page: {relaxed}", icon="⚖️")
+if context.held_out is not None and context.held_out in page.item_ids:
+    where = next(
+        (row.title, row.items.index(i)) for row in page.rows for i in row.items if i.item_id == context.held_out
+    )
+    st.success(f"Hit: the film this user watched next is on the page ({where[0]!r}, card {where[1] + 1}).", icon="🎯")
+
+st.html(render.STYLE)
+slots = [st.empty() for _ in page.rows]
+for slot, block in zip(slots, render.page_html(page, held_out=context.held_out), strict=True):
+    slot.html(block)
+
+# Titles last: the page is already on screen while the model writes them.
+backend = session.title_backend(state.backend, str(service.data_dir))
+titled, titles = service.title(page, backend)
+for slot, before, after in zip(slots, page.rows, titled.rows, strict=True):
+    if (after.title, after.title_source) != (before.title, before.title_source):
+        slot.html(render.row_html(after, held_out=context.held_out))
+fallbacks = titles.from_template if backend.generates else 0
+if titles.notice:
+    st.warning(titles.notice, icon="🔌")
+elif fallbacks:
+    st.caption(
+        f"Titles by {titles.backend}: {titles.from_model} new, {titles.from_cache} cached, "
+        f"{fallbacks} template fallbacks (hover a row's title badge for why)."
+    )

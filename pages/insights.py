@@ -1,0 +1,58 @@
+"""Charts of the current page and of saved evaluations: genre mix, per-row quality, the diversity
+trade-off, optimizers over all users, and the generators' ranking quality."""
+
+import streamlit as st
+
+from pagegen.app import session, views
+from pagegen.errors import PagegenError
+from pagegen.evaluation.reports import REPORTS, load_report
+
+context = session.sidebar()
+service, request = context.service, context.request
+for notice in context.notices:
+    st.warning(notice)
+
+st.title("Insights")
+try:
+    page = context.page()
+except PagegenError as error:
+    st.error(f"No page for these settings: {error}")
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Genre mix: page vs history")
+    history = service.recent(request.user_id, liked=context.state.liked, count=10_000)
+    st.altair_chart(views.genre_mix_chart(views.genre_mix(page, history)), width="stretch")
+with right:
+    st.subheader("Per row: relevance and diversity")
+    st.altair_chart(views.row_stats_chart(views.row_stats(page)))
+
+st.subheader("Trade-off: relevance vs diversity as the diversity slider moves")
+settings = dict(request.settings)
+current = service.constraints(context.layout, settings).max_genre_share
+with st.spinner("Solving the page at each setting (cached afterwards)…"):
+    sweep = views.diversity_sweep(
+        lambda share: context.page(request.with_settings(max_genre_share=share)), current, service.item_share
+    )
+st.altair_chart(views.sweep_chart(sweep), width="stretch")
+st.caption("Each point is this user's page at one max-genre-share value; the filled point is the current setting.")
+
+st.subheader("Optimizers over all users")
+pages_report = load_report(service.data_dir, service.name, "pages")
+if pages_report is None:
+    st.info(f"No saved page evaluation for {service.name}: run `{REPORTS['pages']} --dataset {service.name}`.")
+else:
+    st.caption(f"{pages_report['users']} users · layout {pages_report['layout']} · from `{REPORTS['pages']}`")
+    table = views.optimizer_table(pages_report)
+    st.altair_chart(views.optimizer_chart(table))
+    st.dataframe(table, hide_index=True)
+
+st.subheader("Candidate generators")
+generators_report = load_report(service.data_dir, service.name, "generators")
+if generators_report is None:
+    st.info(
+        f"No saved generator evaluation for {service.name}: run `{REPORTS['generators']} --dataset {service.name}`."
+    )
+else:
+    st.dataframe(views.generator_table(generators_report), hide_index=True)
