@@ -8,7 +8,7 @@ from pagegen.app import render, session, views
 from pagegen.app.state import OPTIMIZERS
 from pagegen.errors import PagegenError
 
-context = session.sidebar()
+context = session.current()
 service, left = context.service, context.request
 for notice in context.notices:
     st.warning(notice)

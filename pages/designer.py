@@ -21,7 +21,7 @@ from pagegen.layout import (
     shipped_layouts,
 )
 
-context = session.sidebar()
+context = session.current()
 st.title("Layout designer")
 start = st.radio("Start from", ["a layout file", "an uploaded TOML file"], horizontal=True, key="designer.start")
 layouts = shipped_layouts()

@@ -5,7 +5,7 @@ import streamlit as st
 from pagegen.app import render, session
 from pagegen.errors import PagegenError
 
-context = session.sidebar()
+context = session.current()
 state, service = context.state, context.service
 for notice in context.notices:
     st.warning(notice)

@@ -29,6 +29,7 @@ from pagegen.serving import PageService
 APP_TIME_LIMIT = 0.2  # seconds of solver time per page: a slider's answer must come well under a second
 _INIT_KEY = "pagegen.initialised"
 _URL_PROBLEMS_KEY = "pagegen.url_problems"
+_CONTEXT_KEY = "pagegen.context"
 SLIDER_LABELS = {
     "max_genre_share": ("Diversity: max genre share per row", 0.05),
     "min_page_genres": ("Genres the page covers (at least)", 1),
@@ -103,8 +104,16 @@ def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageReques
     )
 
 
+def current() -> Context:
+    """The context the sidebar made in this run, for the page being shown."""
+    return st.session_state[_CONTEXT_KEY]
+
+
 def sidebar() -> Context:
-    """The switcher and settings in the sidebar; stops the page with a message when there is no data."""
+    """The switcher and settings in the sidebar; stops the page with a message when there is no data.
+
+    Called from the entry script, before the page runs: widgets made there keep their values when the
+    visitor moves between pages (a page's own widgets are new to every other page)."""
     data_dir = data.resolve_data_dir()
     if not st.session_state.get(_INIT_KEY):
         _seed_from_url()
@@ -132,7 +141,9 @@ def sidebar() -> Context:
     user_id = None if state.is_new_user else int(state.user)  # type: ignore[arg-type]
     held_out = service.experiment.held_out_item(user_id) if user_id is not None else None
     request = PageRequest(user_id, state.settings, state.optimizer, state.liked, state.genres)
-    return Context(state, service, layout, request, held_out, tuple(notices))
+    context = Context(state, service, layout, request, held_out, tuple(notices))
+    st.session_state[_CONTEXT_KEY] = context
+    return context
 
 
 def _seed_from_url() -> None:
@@ -193,9 +204,8 @@ def _user_switcher(service: PageService, users: list[int]) -> list[str]:
 
 
 def _reset_settings() -> None:
-    for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith("set."):
-            del st.session_state[key]
+    for key in [key for key in st.session_state if key.startswith("set.")]:
+        del st.session_state[key]
     st.session_state.pop("url_settings", None)
     st.session_state.pop("url_size", None)
 
