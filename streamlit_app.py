@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from pagegen.app import session
-
 st.set_page_config(page_title="pagegen", page_icon="🎬", layout="wide")
 
 navigation = st.navigation(
@@ -15,5 +13,4 @@ navigation = st.navigation(
         st.Page("pages/history.py", title="User history", icon="🕘"),
     ]
 )
-session.sidebar()  # the user switcher and settings, shared by every page
 navigation.run()

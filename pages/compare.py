@@ -8,7 +8,7 @@ from pagegen.app import render, session, views
 from pagegen.app.state import OPTIMIZERS
 from pagegen.errors import PagegenError
 
-context = session.current()
+context = session.sidebar("compare")
 service, left = context.service, context.request
 for notice in context.notices:
     st.warning(notice)

@@ -21,7 +21,7 @@ from pagegen.layout import (
     shipped_layouts,
 )
 
-context = session.current()
+context = session.sidebar("designer")
 st.title("Layout designer")
 start = st.radio("Start from", ["a layout file", "an uploaded TOML file"], horizontal=True, key="designer.start")
 layouts = shipped_layouts()

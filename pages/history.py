@@ -6,7 +6,7 @@ import streamlit as st
 from pagegen import data
 from pagegen.app import session
 
-context = session.current()
+context = session.sidebar("history")
 for notice in context.notices:
     st.warning(notice)
 st.title("User history")

@@ -5,7 +5,7 @@ import streamlit as st
 from pagegen.app import render, session
 from pagegen.errors import PagegenError
 
-context = session.current()
+context = session.sidebar("home")
 state, service = context.state, context.service
 for notice in context.notices:
     st.warning(notice)
@@ -24,7 +24,7 @@ with st.sidebar:
     st.html(render.history_html(recent) if recent else "<em>Nothing yet: pick a few films above.</em>")
 
 report = page.report
-gap = f" · gap {report.gap:.1%}" if report.gap else ""
+gap = "" if not report.gap else f" · gap {report.gap:.1%}" if report.gap < 1 else " · far from the bound"
 st.caption(
     f"{context.layout.name} · {report.optimizer.upper()} {report.status}{gap} · "
     f"{(report.build_seconds + report.solve_seconds) * 1000:.0f} ms · objective {report.objective:.2f}"

@@ -7,7 +7,7 @@ from pagegen.app import session, views
 from pagegen.errors import PagegenError
 from pagegen.evaluation.reports import REPORTS, load_report
 
-context = session.current()
+context = session.sidebar("insights")
 service, request = context.service, context.request
 for notice in context.notices:
     st.warning(notice)

@@ -29,7 +29,9 @@ from pagegen.serving import PageService
 APP_TIME_LIMIT = 0.2  # seconds of solver time per page: a slider's answer must come well under a second
 _INIT_KEY = "pagegen.initialised"
 _URL_PROBLEMS_KEY = "pagegen.url_problems"
-_CONTEXT_KEY = "pagegen.context"
+_PAGE_KEY = "pagegen.page"
+_SAVED_KEY = "pagegen.sidebar"
+_SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
 SLIDER_LABELS = {
     "max_genre_share": ("Diversity: max genre share per row", 0.05),
     "min_page_genres": ("Genres the page covers (at least)", 1),
@@ -104,19 +106,15 @@ def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageReques
     )
 
 
-def current() -> Context:
-    """The context the sidebar made in this run, for the page being shown."""
-    return st.session_state[_CONTEXT_KEY]
-
-
-def sidebar() -> Context:
-    """The switcher and settings in the sidebar; stops the page with a message when there is no data.
-
-    Called from the entry script, before the page runs: widgets made there keep their values when the
-    visitor moves between pages (a page's own widgets are new to every other page)."""
+def sidebar(page: str) -> Context:
+    """The switcher and settings in the sidebar, drawn by every page (``page`` names it); stops the page
+    with a message when there is no data."""
     data_dir = data.resolve_data_dir()
     if not st.session_state.get(_INIT_KEY):
         _seed_from_url()
+    elif st.session_state.get(_PAGE_KEY) != page:
+        _restore_widgets()
+    st.session_state[_PAGE_KEY] = page
     prepared = data.prepared_datasets(data_dir)
     if not prepared:
         st.error(
@@ -141,9 +139,21 @@ def sidebar() -> Context:
     user_id = None if state.is_new_user else int(state.user)  # type: ignore[arg-type]
     held_out = service.experiment.held_out_item(user_id) if user_id is not None else None
     request = PageRequest(user_id, state.settings, state.optimizer, state.liked, state.genres)
-    context = Context(state, service, layout, request, held_out, tuple(notices))
-    st.session_state[_CONTEXT_KEY] = context
-    return context
+    _remember_widgets()
+    return Context(state, service, layout, request, held_out, tuple(notices))
+
+
+def _remember_widgets() -> None:
+    st.session_state[_SAVED_KEY] = {
+        key: value for key, value in st.session_state.items() if key in _SIDEBAR_KEYS or key.startswith("set.")
+    }
+
+
+def _restore_widgets() -> None:
+    """Another page's widgets are new widgets to Streamlit, which would start them from their defaults:
+    give them the values the visitor set on the page before."""
+    for key, value in st.session_state.get(_SAVED_KEY, {}).items():
+        st.session_state[key] = value
 
 
 def _seed_from_url() -> None:

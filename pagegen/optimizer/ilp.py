@@ -287,13 +287,15 @@ def solve_page_model(
     label = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit"
     chosen = best_page(model.problem, [_placements(model), best])
     best_bound = min(bound, -info.mip_dual_bound)
-    # The gap of the page returned, not of HiGHS's own incumbent (which may be worse than ours).
-    value = page_objective(model.problem, chosen) - relaxation_charge(unmet_constraints(model.problem, chosen))
+    # The gap of the page returned, not of HiGHS's own incumbent (which may be worse than ours), relative
+    # to the page's own objective: relaxation charges can bring the bound itself near zero.
+    objective = page_objective(model.problem, chosen)
+    value = objective - relaxation_charge(unmet_constraints(model.problem, chosen))
     return IlpResult(
         label,
         chosen,
         best_bound=best_bound,
-        gap=max(best_bound - value, 0.0) / abs(best_bound) if best_bound else 0.0,
+        gap=max(best_bound - value, 0.0) / max(abs(objective), 1e-9),
         build_seconds=model.build_seconds,
         solve_seconds=time.perf_counter() - started,
     )

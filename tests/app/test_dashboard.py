@@ -1,0 +1,215 @@
+"""Every dashboard page through Streamlit's AppTest, on a small synthetic dataset with small models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pagegen.cli import main
+from pagegen.data import store
+from pagegen.evaluation.reports import save_report
+from pagegen.layout import LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+SMALL_SASREC = ["--set", "hidden=16", "--set", "layers=1", "--set", "heads=1", "--set", "max_len=20", "--set", "max_epochs=2"]
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A synthetic dataset with its models trained once for the module; layouts in a scratch folder."""
+    root = tmp_path_factory.mktemp("dashboard")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(store.DATA_DIR_ENV, str(root / "data"))
+        patch.setenv(LAYOUTS_DIR_ENV, str(root / "layouts"))
+        patch.delenv("OLLAMA_HOST", raising=False)
+        shutil.copytree(LAYOUTS_DIR, root / "layouts")
+        synth = ["data", "synth", "--users", "40", "--items", "300", "--interactions", "3000", "--seed", "4", "--json"]
+        assert main(synth) == 0
+        assert main(["train", "--dataset", "synth", "--model", "sasrec", *SMALL_SASREC, "--json"]) == 0
+        yield root
+
+
+def _app(page: str | None = None, **query: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {"dataset": "synth", **query}.items():
+        app.query_params[key] = value
+    app.run()
+    if page is not None:
+        app.switch_page(page).run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def _card_ids(app: AppTest) -> list[list[str]]:
+    """The item ids of each row's cards, as rendered."""
+    import re
+
+    return [re.findall(r'data-item-id="(\d+)"', block.value) for block in app.html if "data-row-id" in block.value]
+
+
+def _row_titles(app: AppTest) -> list[str]:
+    import re
+
+    return [re.search(r'class="pg-row-title">([^<]*)<', block.value)[1] for block in app.html if "data-row-id" in block.value]
+
+
+def test_home_page_shows_the_users_rows_from_the_link(prepared):
+    app = _app(user="3")
+    rows = _card_ids(app)
+    assert app.selectbox(key="user").value == 3
+    assert len(rows) >= len(load_layout(prepared / "layouts" / "default.toml").tiles) - 2
+    assert all(len(cards) >= 5 for cards in rows)  # every carousel at least half full
+    flat = [card for cards in rows for card in cards]
+    assert len(flat) == len(set(flat))  # hard de-duplication
+    assert app.title[0].value == "Home for user 3"
+    assert "ILP" in app.caption[0].value and "objective" in app.caption[0].value
+    assert any("pg-history" in block.value for block in app.sidebar.get("html"))  # the history strip
+
+
+def test_a_slider_move_changes_the_page_and_the_link(prepared):
+    app = _app(user="3")
+    before = _card_ids(app)
+    app.slider(key="set.max_genre_share").set_value(0.2).run()
+    assert not app.exception
+    assert app.query_params["max_genre_share"] == "0.2"
+    assert _card_ids(app) != before
+    # The link alone reproduces the page in a new session.
+    again = _app(user="3", max_genre_share="0.2")
+    assert again.slider(key="set.max_genre_share").value == 0.2
+    assert _card_ids(again) == _card_ids(app)
+
+
+def test_switching_users_random_and_new(prepared):
+    app = _app(user="3")
+    app.selectbox(key="user").set_value(7).run()
+    assert app.query_params["user"] == "7" and app.title[0].value == "Home for user 7"
+    app.button[0].click().run()  # random user
+    assert not app.exception and app.query_params["user"].isdigit()
+    app.button[1].click().run()  # new user: onboarding
+    assert app.query_params["user"] == "new"
+    genres = app.multiselect(key="genres")
+    genres.set_value([genres.options[0]]).run()
+    app.multiselect(key="liked").set_value([1, 2]).run()
+    assert not app.exception
+    assert app.query_params["liked"] == "1,2"
+    assert app.title[0].value == "Home for a new user"
+    assert "genres" in app.query_params
+    assert _card_ids(app)  # a cold-start page
+
+
+def test_unknown_user_in_the_link_gets_a_message_and_a_picker(prepared):
+    app = _app(user="999999")
+    assert "Unknown user '999999'" in app.warning[0].value
+    assert app.selectbox(key="user").value == 1
+    assert _card_ids(app)
+
+
+def test_bad_settings_in_the_link_are_named_and_ignored(prepared):
+    app = _app(user="3", max_genre_share="7", optimizer="magic")
+    warnings = " ".join(w.value for w in app.warning)
+    assert "max_genre_share 7.0 is outside 0.1–1.0" in warnings and "optimizer 'magic'" in warnings
+    assert app.slider(key="set.max_genre_share").value == 0.5
+
+
+def test_infeasible_settings_give_the_relaxed_page_with_a_notice(prepared):
+    app = _app(user="3", min_page_genres="19", min_new_items="20")
+    assert "Relaxed to fit the page" in app.info[0].value
+    assert _card_ids(app)
+
+
+def test_backend_down_gives_fallback_titles_with_a_notice(prepared, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # nothing listens on the discard port
+    app = _app(user="3", backend="ollama")
+    assert any("unavailable" in w.value and "template titles shown" in w.value for w in app.warning)
+    assert "Up next for you" in _row_titles(app)
+
+
+def test_two_sessions_never_share_settings(prepared):
+    first, second = _app(user="3"), _app(user="3")
+    first.slider(key="set.max_genre_share").set_value(0.3).run()
+    second.run()
+    assert second.slider(key="set.max_genre_share").value == 0.5
+    assert "max_genre_share" not in second.query_params
+
+
+def test_settings_survive_moving_between_pages(prepared):
+    app = _app(user="4")
+    app.slider(key="set.popularity_beta").set_value(0.5).run()
+    app.switch_page("pages/history.py").run()
+    assert app.selectbox(key="user").value == 4 and app.slider(key="set.popularity_beta").value == 0.5
+    assert "ratings" in app.caption[0].value
+
+
+def test_compare_two_users_and_two_optimizers(prepared):
+    app = _app("pages/compare.py", user="3")
+    table = app.dataframe[0].value
+    assert list(table.columns)[1:] == ["user 3", "user 4"]
+    assert "pg-diff" in "".join(block.value for block in app.html)  # differing items outlined
+    app.radio(key="compare.mode").set_value("Two settings").run()
+    app.radio(key="compare.optimizer").set_value("greedy").run()
+    assert not app.exception
+    columns = list(app.dataframe[0].value.columns)
+    assert columns[1].startswith("ILP") and columns[2].startswith("GREEDY")
+
+
+def test_insights_charts_and_saved_reports(prepared):
+    app = _app("pages/insights.py", user="3")
+    assert len(app.get("vega_lite_chart")) == 3  # genre mix, per row, trade-off
+    assert "pagegen evaluate-pages" in app.info[0].value
+    data_dir = prepared / "data"
+    report = {"users": 5, "layout": "Default streaming page"}
+    for name in ("ilp", "greedy", "mmr"):
+        report[name] = {"objective": 1.0, "hit": 0.5, "carousel_ndcg": 0.1, "attention_relevance": 0.8,
+                        "intra_row_diversity": 0.7, "genres_covered": 9, "novelty": 3.0, "catalog_coverage": 0.4,
+                        "exposure_gini": 0.6}  # fmt: skip
+    save_report(data_dir, "synth", "pages", report)
+    save_report(data_dir, "synth", "generators", {"reports": [
+        {"model": "ease", "metrics": {"ndcg@10": 0.1}, "fit_seconds": 0.1, "score_seconds": 0.01}]})  # fmt: skip
+    app.run()
+    assert not app.exception and not app.info
+    assert len(app.get("vega_lite_chart")) == 4
+    assert list(app.dataframe[-1].value["model"]) == ["ease"]
+
+
+def test_designer_edits_validates_previews_and_saves(prepared):
+    app = _app("pages/designer.py", user="3")
+    assert "Valid: 8 tiles" in app.success[0].value
+    assert _card_ids(app)  # the preview
+    app.text_input[0].set_value("Five rows")
+    next(b for b in app.button if b.label == "Validate and preview").click().run()
+    assert "Valid: 8 tiles" in app.success[0].value
+    app.button(key="designer.save").click().run()
+    assert "Saved to" in app.success[-1].value
+    saved = prepared / "layouts" / "five-rows.toml"
+    assert load_layout(saved).name == "Five rows"
+    app.button(key="designer.save").click().run()  # again: refuses to replace without the tick
+    assert "Not saved" in app.error[0].value
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name = [unclosed", "not valid TOML"),
+        (b'name = "x"\n[[tiles]]\nkind = "carousel"\nslots = 100000000000\n', "outside 3–30"),
+        (b'name = 5\n[[tiles]]\nkind = "carousel"\nslots = 8\n', "must be a str"),
+        (b"\xff\xfe\x00junk", "not UTF-8"),
+        (b"x" * 70_000, "at most 64,000"),
+    ],
+)
+def test_designer_refuses_bad_uploads_and_saves_nothing(prepared, content, message):
+    before = sorted(path.name for path in (prepared / "layouts").iterdir())
+    app = _app("pages/designer.py", user="3")
+    app.radio(key="designer.start").set_value("an uploaded TOML file").run()
+    app.get("file_uploader")[0].set_value(("../../etc/passwd.toml", content, "application/toml")).run()
+    assert not app.exception
+    assert message in app.error[0].value and "Nothing was saved" in app.error[0].value
+    assert sorted(path.name for path in (prepared / "layouts").iterdir()) == before
+
+
+def test_no_prepared_dataset_says_what_to_run(data_dir):
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    assert "run `pagegen data fetch --dataset ml-100k` first" in app.error[0].value
