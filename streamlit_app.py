@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="pagegen", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="pagegen", page_icon=":material/movie:", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-        st.Page("pages/insights.py", title="Insights", icon="📊"),
-        st.Page("pages/designer.py", title="Layout designer", icon="📐"),
-        st.Page("pages/history.py", title="User history", icon="🕘"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
+        st.Page("pages/designer.py", title="Layout designer", icon=":material/dashboard_customize:"),
+        st.Page("pages/history.py", title="User history", icon=":material/history:"),
     ]
 )
 navigation.run()

@@ -32,12 +32,15 @@ st.caption(
 )
 if report.relaxations:
     relaxed = "; ".join(f"{r.constraint}: asked {r.asked:g}, got {r.got:g} ({r.note})" for r in report.relaxations)
-    st.info(f"Relaxed to fit the page: {relaxed}", icon="⚖️")
+    st.info(f"Relaxed to fit the page: {relaxed}", icon=":material/balance:")
 if context.held_out is not None and context.held_out in page.item_ids:
     where = next(
         (row.title, row.items.index(i)) for row in page.rows for i in row.items if i.item_id == context.held_out
     )
-    st.success(f"Hit: the film this user watched next is on the page ({where[0]!r}, card {where[1] + 1}).", icon="🎯")
+    st.success(
+        f"Hit: the film this user watched next is on the page ({where[0]!r}, card {where[1] + 1}).",
+        icon=":material/target:",
+    )
 
 st.html(render.STYLE)
 slots = [st.empty() for _ in page.rows]
@@ -52,7 +55,7 @@ for slot, before, after in zip(slots, page.rows, titled.rows, strict=True):
         slot.html(render.row_html(after, held_out=context.held_out))
 fallbacks = titles.from_template if backend.generates else 0
 if titles.notice:
-    st.warning(titles.notice, icon="🔌")
+    st.warning(titles.notice, icon=":material/power_off:")
 elif fallbacks:
     st.caption(
         f"Titles by {titles.backend}: {titles.from_model} new, {titles.from_cache} cached, "

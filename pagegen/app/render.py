@@ -89,7 +89,7 @@ def row_html(row: PageRow, *, held_out: int | None = None, highlight: frozenset[
     else:
         extra = " pg-banner" if row.kind == "banner" else ""
         body = f'<div class="pg-strip{extra}">{"".join(cards)}</div>'
-    return f'<section class="pg-row pg-{row.kind}" data-row-id="{escape(row.row_id)}">{head}{body}</section>'
+    return f'<section class="pg-row pg-kind-{row.kind}" data-row-id="{escape(row.row_id)}">{head}{body}</section>'
 
 
 def card_html(item: PageItem, row: PageRow, *, hit: bool = False, diff: bool = False) -> str:

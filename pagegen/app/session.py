@@ -199,11 +199,11 @@ def _user_switcher(service: PageService, users: list[int]) -> list[str]:
             )
         st.session_state["user"] = chosen if chosen is not None else users[0]
     st.selectbox(
-        "User", [NEW_USER, *users], key="user", format_func=lambda u: "✨ New user" if u == NEW_USER else f"User {u}"
+        "User", [NEW_USER, *users], key="user", format_func=lambda u: "New user" if u == NEW_USER else f"User {u}"
     )
     left, right = st.columns(2)
-    left.button("🎲 Random user", on_click=_pick_random_user, args=(users,), width="stretch")
-    right.button("✨ New user", on_click=_pick_new_user, width="stretch")
+    left.button("Random", icon=":material/casino:", on_click=_pick_random_user, args=(users,), width="stretch")
+    right.button("New user", icon=":material/person_add:", on_click=_pick_new_user, width="stretch")
     if st.session_state["user"] == NEW_USER:
         st.multiselect("Genres you like", service.genres(), key="genres")
         popular = service.popular_items()

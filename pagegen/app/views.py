@@ -150,7 +150,7 @@ def row_stats_chart(frame: pl.DataFrame) -> alt.Chart:
             column=alt.Column("measure:N", title=None),
             tooltip=["row", "type", "measure", alt.Tooltip("value:Q", format=".2f")],
         )
-        .properties(width=260)
+        .properties(width=170)
     )
 
 

@@ -33,7 +33,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def app_url(data_dir, tmp_path):
-    assert main(["data", "synth", "--users", "40", "--items", "60", "--interactions", "900", "--seed", "3"]) == 0
+    synth = ["data", "synth", "--users", "40", "--items", "300", "--interactions", "3000", "--seed", "3"]
+    assert main(synth) == 0
+    small_sasrec = ["--set", "hidden=16", "--set", "layers=1", "--set", "heads=1", "--set", "max_epochs=2"]
+    assert main(["train", "--dataset", "synth", "--model", "sasrec", *small_sasrec]) == 0
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
@@ -60,7 +63,12 @@ def app_url(data_dir, tmp_path):
         log.close()
 
 
-def test_user_history_page_in_chromium(app_url, tmp_path):
+def _cards(page) -> list[str]:
+    """The item ids of the cards on screen, row by row in reading order."""
+    return page.eval_on_selector_all("[data-row-id] [data-item-id]", "cards => cards.map(c => c.dataset.itemId)")
+
+
+def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -68,25 +76,44 @@ def test_user_history_page_in_chromium(app_url, tmp_path):
             executable_path=str(CHROMIUM),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{app_url}/?dataset=synth&user=5")
-        page.get_by_text("User history").first.wait_for(timeout=60_000)
-        caption = page.locator('[data-testid="stCaptionContainer"]').first
-        caption.wait_for(timeout=30_000)
-        first = caption.inner_text()
-        page.screenshot(path=str(tmp_path / "history-user-5.png"))
+        page.get_by_text("Home for user 5").wait_for(timeout=90_000)
+        page.locator("[data-row-id]").first.wait_for(timeout=60_000)
+        first = _cards(page)
+        assert len(first) >= 20
+        # Cards keep their fixed width in a real layout (a flex row without one squeezes them to slivers).
+        box = page.locator("[data-row-id] [data-item-id]").first.bounding_box()
+        assert box is not None and 160 <= box["width"] <= 185, box
+        page.screenshot(path=str(tmp_path / "home-user-5.png"), full_page=True)
 
         # Switch the user the way a person does: open the picker, type, press Enter.
         page.locator('[data-testid="stSelectbox"]').filter(has_text="User").first.click()
-        page.keyboard.type("7")
+        page.keyboard.type("User 7")
         page.keyboard.press("Enter")
+        page.get_by_text("Home for user 7").wait_for(timeout=60_000)
+        page.wait_for_function("() => new URL(location.href).searchParams.get('user') === '7'", timeout=30_000)
         page.wait_for_function(
-            "(before) => { const c = document.querySelector('[data-testid=\"stCaptionContainer\"]'); return c && c.innerText !== before; }",
+            "(before) => { const ids = [...document.querySelectorAll('[data-row-id] [data-item-id]')].map(c => c.dataset.itemId);"
+            " return ids.length > 0 && ids.join() !== before.join(); }",
             arg=first,
             timeout=30_000,
         )
-        assert "ratings" in caption.inner_text()
-        page.wait_for_function("() => new URL(location.href).searchParams.get('user') === '7'", timeout=30_000)
-        page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "history-user-7.png"))
+        second = _cards(page)
+
+        # Move the diversity slider with the keyboard: the page and the link follow.
+        page.get_by_role("slider").first.focus()
+        for _ in range(6):
+            page.keyboard.press("ArrowLeft")
+        page.wait_for_function(
+            "() => new URL(location.href).searchParams.get('max_genre_share') !== null", timeout=30_000
+        )
+        page.wait_for_function(
+            "(before) => { const ids = [...document.querySelectorAll('[data-row-id] [data-item-id]')].map(c => c.dataset.itemId);"
+            " return ids.length > 0 && ids.join() !== before.join(); }",
+            arg=second,
+            timeout=30_000,
+        )
+        page.screenshot(path=str(tmp_path / "home-user-7-diverse.png"), full_page=True)
+        assert (tmp_path / "home-user-7-diverse.png").stat().st_size > 10_000
         browser.close()

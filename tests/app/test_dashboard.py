@@ -14,7 +14,18 @@ from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-SMALL_SASREC = ["--set", "hidden=16", "--set", "layers=1", "--set", "heads=1", "--set", "max_len=20", "--set", "max_epochs=2"]
+SMALL_SASREC = [
+    "--set",
+    "hidden=16",
+    "--set",
+    "layers=1",
+    "--set",
+    "heads=1",
+    "--set",
+    "max_len=20",
+    "--set",
+    "max_epochs=2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +64,11 @@ def _card_ids(app: AppTest) -> list[list[str]]:
 def _row_titles(app: AppTest) -> list[str]:
     import re
 
-    return [re.search(r'class="pg-row-title">([^<]*)<', block.value)[1] for block in app.html if "data-row-id" in block.value]
+    return [
+        re.search(r'class="pg-row-title">([^<]*)<', block.value)[1]
+        for block in app.html
+        if "data-row-id" in block.value
+    ]
 
 
 def test_home_page_shows_the_users_rows_from_the_link(prepared):
