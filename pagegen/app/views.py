@@ -117,7 +117,7 @@ def generator_table(report: Mapping[str, Any]) -> pl.DataFrame:
             **{k: float(v) for k, v in r["metrics"].items()},
             "fit_seconds": r["fit_seconds"],
             "score_seconds": r["score_seconds"],
-        }  # fmt: skip
+        }
         for r in report.get("reports", [])
     ]
     return pl.DataFrame(rows)
