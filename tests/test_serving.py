@@ -118,3 +118,26 @@ def test_page_bad_input_is_one_line(service, capsys, monkeypatch, argv, message)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_new_users_picks_shape_the_cold_start_page(service):
+    popular = list(service.popular_items())
+    liked = popular[:2]
+    genre = service.genres()[-1]  # the rarest genre, so its row comes from the pick, not from popularity
+    page = service.page(None, resolve_layout("default"), liked=liked, genres=[genre])
+    types = [row.reason for row in page.rows]
+    assert {r.anchor_item for r in types if r.row_type == "because_you_watched"} <= set(liked)
+    assert not set(liked) & set(page.item_ids)  # liked items count as seen
+    rows = service.builder.build(service.experiment.serving.item_indices(liked), genres=[genre])
+    assert next(r for r in rows if r.reason.row_type == "genre").reason.genres == (genre,)
+    assert [f.title for f in service.recent(None, liked=liked)] == [service.popular_items()[i] for i in liked[::-1]]
+
+
+def test_new_user_picks_are_checked(service):
+    layout = resolve_layout("default")
+    with pytest.raises(Exception, match="unknown genre 'Jazz'"):
+        service.page(None, layout, genres=["Jazz"])
+    with pytest.raises(Exception, match="unknown item 99999"):
+        service.page(None, layout, liked=[99999])
+    with pytest.raises(Exception, match="describe a new user"):
+        service.page(int(service.user_ids()[0]), layout, liked=[1])

@@ -1,0 +1,61 @@
+"""Page markup: every tile kind keeps its shape, cards have fixed widths, text is escaped."""
+
+import re
+
+from pagegen.app import render
+from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
+from pagegen.rows import ItemFacts, RowReason
+
+
+def _item(item_id: int, title: str = "Heat (1995)", relevance: float = 0.8) -> PageItem:
+    return PageItem(item_id, title, 1995, ("Action", "Crime"), 0.9, relevance, 0.6, 0.06, 0.5, False)
+
+
+def _row(kind: str, items: int, *, title: str = "Top picks for you", columns: int | None = None, tile: int = 0):
+    reason = RowReason("because_you_watched", "ease", anchor_item=9, anchor_title="Alien (1979)")
+    cards = tuple(_item(100 + i) for i in range(items))
+    return PageRow(tile, kind, items, columns, f"row{tile}", title, reason, cards, 1.0)
+
+
+def _page(*rows: PageRow) -> Page:
+    return Page(5, "test", rows, SolverReport("ilp", "optimal", 1.0))
+
+
+def test_each_tile_kind_has_its_shape():
+    carousel, hero, grid, banner = render.page_html(
+        _page(_row("carousel", 10), _row("hero", 1, tile=1), _row("grid", 8, columns=4, tile=2), _row("banner", 2, tile=3))
+    )
+    assert 'class="pg-strip"' in carousel and carousel.count("data-item-id") == 10
+    assert 'class="pg-hero"' in hero and hero.count("data-item-id") == 1
+    assert "repeat(4, minmax(140px, 1fr))" in grid and grid.count("data-item-id") == 8
+    assert 'class="pg-strip pg-banner"' in banner
+    assert f"flex:0 0 {render.CARD_WIDTH}px" in render.STYLE  # cards never squeeze to slivers
+
+
+def test_card_shows_title_year_genres_relevance_why_and_score_parts():
+    (html,) = render.page_html(_page(_row("carousel", 3)))
+    assert "Heat (1995)" in html and "1995" in html and html.count('class="pg-chip"') == 6
+    assert 'style="width:80%"' in html  # the relevance bar
+    assert "Similar to Alien (1979) · 80% match" in html
+    assert "row score 0.90 = fit 0.84 + popularity bias +0.06" in html
+    assert "ease" in html and "title: template" in html  # source and title badges
+
+
+def test_the_held_out_item_and_differences_are_marked():
+    (html,) = render.page_html(_page(_row("carousel", 3)), held_out=101, highlight=frozenset({102}))
+    assert html.count("pg-hit") == 2 and "watched next" in html  # the card's class and its mark
+    marked = re.search(r'class="([^"]*)" data-item-id="101"', html)[1]
+    assert "pg-hit" in marked
+    assert "pg-diff" in re.search(r'class="([^"]*)" data-item-id="102"', html)[1]
+
+
+def test_model_text_is_escaped():
+    hostile = '<img src=x onerror="alert(1)">Top'
+    row = _row("carousel", 3, title=hostile)
+    html = render.row_html(row)
+    assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Top" in html
+
+
+def test_history_strip():
+    html = render.history_html([ItemFacts("Fargo (1996)", 1996, ("Crime",), False, 0.9)])
+    assert "Fargo (1996)" in html and ">F<" in html  # the initials art

@@ -1,0 +1,56 @@
+"""The frames behind Compare and Insights, from hand-made pages with known answers."""
+
+import dataclasses
+
+import pytest
+
+from pagegen.app import views
+from pagegen.rows import ItemFacts
+from tests.app.test_render import _item, _page, _row
+
+
+def test_genre_mix_shares_of_page_and_history():
+    page = _page(_row("carousel", 3))  # every card: Action, Crime
+    history = [ItemFacts("A", 1990, ("Drama",), False, 0.5), ItemFacts("B", 1991, ("Drama", "Crime"), False, 0.5)]
+    mix = {(r["genre"], r["where"]): r["share"] for r in views.genre_mix(page, history).to_dicts()}
+    assert mix == {("Action", "page"): 0.5, ("Crime", "page"): 0.5, ("Drama", "history"): 2 / 3, ("Crime", "history"): 1 / 3}
+    views.genre_mix_chart(views.genre_mix(page, history)).to_dict()  # a valid Vega-Lite spec
+
+
+def test_row_stats_relevance_and_diversity():
+    row = _row("carousel", 2)
+    row = dataclasses.replace(row, items=(_item(1, relevance=0.2), dataclasses.replace(_item(2), genres=("Drama",))))
+    stats = views.row_stats(_page(row)).to_dicts()[0]
+    assert stats["relevance"] == pytest.approx(0.5) and stats["diversity"] == pytest.approx(1.0)
+    views.row_stats_chart(views.row_stats(_page(row))).to_dict()
+
+
+def test_compare_differences_and_metrics():
+    first = _page(_row("carousel", 3))
+    second = _page(dataclasses.replace(_row("carousel", 3), items=(_item(100), _item(7), _item(8))))
+    assert views.only_on_first(first, second) == {101, 102}
+    table = views.metrics_table({"a": (first, 101), "b": (second, None)}, {100: 0.5})
+    metrics = dict(zip(table["metric"], zip(table["a"], table["b"], strict=True), strict=True))
+    assert metrics["hit"] == (1.0, 0.0) and metrics["items"] == (3.0, 3.0) and metrics["objective"] == (1.0, 1.0)
+
+
+def test_diversity_sweep_visits_and_marks_the_current_setting():
+    asked = []
+
+    def page_at(share):
+        asked.append(share)
+        return _page(_row("carousel", 3))
+
+    sweep = views.diversity_sweep(page_at, 0.45, {}, shares=(0.2, 0.5))
+    assert asked == [0.2, 0.45, 0.5]
+    assert sweep.filter(sweep["current"])["max_genre_share"].to_list() == [0.45]
+    views.sweep_chart(sweep).to_dict()
+
+
+def test_saved_reports_as_tables():
+    report = {"users": 3, "ilp": {"hit": 0.5, "objective": 2.0}, "greedy": {"hit": 0.25}}
+    table = views.optimizer_table(report)
+    assert table["optimizer"].to_list() == ["ilp", "greedy"] and table["hit"].to_list() == [0.5, 0.25]
+    views.optimizer_chart(table).to_dict()
+    generators = {"reports": [{"model": "ease", "metrics": {"ndcg@10": 0.2}, "fit_seconds": 1, "score_seconds": 0.1}]}
+    assert views.generator_table(generators).row(0) == ("ease", 0.2, 1, 0.1)
