@@ -156,7 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
     bench.add_argument(
         "--suite",
-        choices=["data", "generators", "pages", "titles", "all"],
+        choices=["data", "generators", "pages", "titles", "app", "all"],
         default="all",
         help="which stage to measure",
     )
@@ -751,6 +751,14 @@ def _bench(args: argparse.Namespace) -> int:
             f"page median {titles['page_titles_ms']['median']} ms, p95 {titles['page_titles_ms']['p95']} ms "
             f"(target ≤ 2000 ms); cached p95 {titles['cached_page_titles_ms']['p95']} ms (target ≤ 5 ms); "
             f"sources {titles['title_sources']}"
+        )
+    if args.suite in ("app", "all"):
+        app = payload["app"] = bench.bench_app(data_dir, args.dataset)
+        lines.append(
+            f"dashboard (AppTest): first page after start {app['first_page_seconds']} s (target ≤ 15 s); "
+            f"slider to a new value median {app['slider_to_new_value_ms']['median']} ms; rerun after a slider "
+            f"move, warm: median {app['slider_rerun_warm_ms']['median']} ms, p95 {app['slider_rerun_warm_ms']['p95']} ms "
+            f"(target ≤ 300 ms)"
         )
     return _emit(args, payload, "\n".join(lines))
 

@@ -70,7 +70,10 @@ def test_saving_is_atomic_refuses_to_replace_and_keeps_comments(tmp_path):
         (b"\xff\xfe", "is not UTF-8 text"),
         (b"name = [", "not valid TOML"),
         (b'name = "a"\n[[tiles]]\nkind = "carousel"\nslots = "ten"\n', "must be an integer in 3–30, got 'ten'"),
-        (b'name = "a"\nrow_decay = 1e308\n[[tiles]]\nkind = "carousel"\nslots = 9\n', "row_decay 1e+308 is outside 0.01–1.0"),
+        (
+            b'name = "a"\nrow_decay = 1e308\n[[tiles]]\nkind = "carousel"\nslots = 9\n',
+            "row_decay 1e+308 is outside 0.01–1.0",
+        ),
     ],
 )
 def test_uploads_are_checked_as_data(content, message):

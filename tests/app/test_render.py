@@ -23,7 +23,9 @@ def _page(*rows: PageRow) -> Page:
 
 def test_each_tile_kind_has_its_shape():
     carousel, hero, grid, banner = render.page_html(
-        _page(_row("carousel", 10), _row("hero", 1, tile=1), _row("grid", 8, columns=4, tile=2), _row("banner", 2, tile=3))
+        _page(
+            _row("carousel", 10), _row("hero", 1, tile=1), _row("grid", 8, columns=4, tile=2), _row("banner", 2, tile=3)
+        )
     )
     assert 'class="pg-strip"' in carousel and carousel.count("data-item-id") == 10
     assert 'class="pg-hero"' in hero and hero.count("data-item-id") == 1

@@ -13,7 +13,12 @@ def test_genre_mix_shares_of_page_and_history():
     page = _page(_row("carousel", 3))  # every card: Action, Crime
     history = [ItemFacts("A", 1990, ("Drama",), False, 0.5), ItemFacts("B", 1991, ("Drama", "Crime"), False, 0.5)]
     mix = {(r["genre"], r["where"]): r["share"] for r in views.genre_mix(page, history).to_dicts()}
-    assert mix == {("Action", "page"): 0.5, ("Crime", "page"): 0.5, ("Drama", "history"): 2 / 3, ("Crime", "history"): 1 / 3}
+    assert mix == {
+        ("Action", "page"): 0.5,
+        ("Crime", "page"): 0.5,
+        ("Drama", "history"): 2 / 3,
+        ("Crime", "history"): 1 / 3,
+    }
     views.genre_mix_chart(views.genre_mix(page, history)).to_dict()  # a valid Vega-Lite spec
 
 
