@@ -57,7 +57,8 @@ fallbacks = titles.from_template if backend.generates else 0
 if titles.notice:
     st.warning(titles.notice, icon=":material/power_off:")
 elif fallbacks:
-    st.caption(
+    st.info(
         f"Titles by {titles.backend}: {titles.from_model} new, {titles.from_cache} cached, "
-        f"{fallbacks} template fallbacks (hover a row's title badge for why)."
+        f"{fallbacks} fell back to the template (hover a row's title badge for why).",
+        icon=":material/title:",
     )
