@@ -21,7 +21,15 @@ import streamlit as st
 from pagegen import data
 from pagegen.app.state import BACKENDS, NEW_USER, OPTIMIZERS, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
-from pagegen.layout import CONSTRAINT_RANGES, TILE_SLOTS, Layout, parse_layout, resize_layout, shipped_layouts
+from pagegen.layout import (
+    CONSTRAINT_RANGES,
+    MAX_TILES,
+    TILE_SLOTS,
+    Layout,
+    parse_layout,
+    resize_layout,
+    shipped_layouts,
+)
 from pagegen.llm.backends import Backend, make_backend
 from pagegen.optimizer import Page
 from pagegen.serving import PageService
@@ -254,7 +262,7 @@ def _layout_and_settings(service: PageService) -> Layout:
             st.slider(label, kind(low), kind(high), step=kind(step), key=f"set.{key}")
         size = st.session_state.get("url_size", {})
         st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
-        st.slider("Rows on the page", 1, 20, key="set.rows")
+        st.slider("Rows on the page", 1, MAX_TILES, key="set.rows")
         carousel = next((tile.slots for tile in base.tiles if tile.kind == "carousel"), None)
         if carousel is not None:
             st.session_state.setdefault("set.slots", size.get("slots") or carousel)

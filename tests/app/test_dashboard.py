@@ -228,3 +228,10 @@ def test_no_prepared_dataset_says_what_to_run(data_dir):
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception
     assert "run `pagegen data fetch --dataset ml-100k` first" in app.error[0].value
+
+
+def test_page_size_from_the_link(prepared):
+    app = _app(user="3", rows="25", slots="4")
+    assert app.slider(key="set.rows").value == 25 and app.slider(key="set.slots").value == 4
+    rows = _card_ids(app)
+    assert len(rows) > 8 and all(len(cards) <= 4 for cards in rows)
