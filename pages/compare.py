@@ -6,12 +6,9 @@ import streamlit as st
 
 from pagegen.app import render, session, views
 from pagegen.app.state import OPTIMIZERS
-from pagegen.errors import PagegenError
 
 context = session.sidebar("compare")
 service, left = context.service, context.request
-for notice in context.notices:
-    st.warning(notice)
 
 st.title("Compare")
 mode = st.radio(
@@ -41,11 +38,7 @@ else:
     right = dataclasses.replace(left.with_settings(max_genre_share=share, popularity_beta=beta), optimizer=optimizer)
     names = (f"{left.optimizer.upper()} · sidebar settings", f"{optimizer.upper()} · share {share:.0%}, β {beta:+.1f}")
 
-try:
-    pages = (context.page(left), context.page(right))
-except PagegenError as error:
-    st.error(f"No page for these settings: {error}")
-    st.stop()
+pages = (context.page_or_stop(left), context.page_or_stop(right))
 held_outs = (context.held_out, service.experiment.held_out_item(right.user_id) if right.user_id is not None else None)
 differs = (views.only_on_first(pages[0], pages[1]), views.only_on_first(pages[1], pages[0]))
 st.caption(

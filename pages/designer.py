@@ -99,11 +99,7 @@ if actions[1].button("Save to layouts/", key="designer.save"):
 with st.expander("TOML", expanded=False):
     st.code(toml_text, language="toml")
 st.subheader("Preview for the current user")
-try:
-    page = context.page(layout=draft)
-except PagegenError as error:
-    st.error(f"No page for this layout: {error}")
-    st.stop()
+page = context.page_or_stop(layout=draft)
 st.caption(
     f"{page.report.optimizer.upper()} {page.report.status} · objective {page.report.objective:.2f} · template titles"
 )

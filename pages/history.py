@@ -7,8 +7,6 @@ from pagegen import data
 from pagegen.app import session
 
 context = session.sidebar("history")
-for notice in context.notices:
-    st.warning(notice)
 st.title("User history")
 user_id = context.request.user_id
 if user_id is None:

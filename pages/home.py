@@ -3,20 +3,13 @@
 import streamlit as st
 
 from pagegen.app import render, session
-from pagegen.errors import PagegenError
 
 context = session.sidebar("home")
 state, service = context.state, context.service
-for notice in context.notices:
-    st.warning(notice)
 
 who = "a new user" if state.is_new_user else f"user {state.user}"
 st.title(f"Home for {who}")
-try:
-    page = context.page()
-except PagegenError as error:
-    st.error(f"No page for these settings: {error}")
-    st.stop()
+page = context.page_or_stop()
 
 with st.sidebar:
     st.subheader("Recently watched" if not state.is_new_user else "Liked")

@@ -4,20 +4,13 @@ trade-off, optimizers over all users, and the generators' ranking quality."""
 import streamlit as st
 
 from pagegen.app import session, views
-from pagegen.errors import PagegenError
 from pagegen.evaluation.reports import REPORTS, load_report
 
 context = session.sidebar("insights")
 service, request = context.service, context.request
-for notice in context.notices:
-    st.warning(notice)
 
 st.title("Insights")
-try:
-    page = context.page()
-except PagegenError as error:
-    st.error(f"No page for these settings: {error}")
-    st.stop()
+page = context.page_or_stop()
 
 left, right = st.columns(2)
 with left:

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +75,20 @@ class Context:
     layout: Layout
     request: PageRequest
     held_out: int | None  # the item the user watched next, marked on the page when shown
-    notices: tuple[str, ...] = field(default=())
 
     def page(self, request: PageRequest | None = None, layout: Layout | None = None) -> Page:
         """The sidebar's page, or another request's (the compare view) or layout's (the designer)."""
         return cached_page(
             self.state.dataset, str(self.service.data_dir), layout or self.layout, request or self.request
         )
+
+    def page_or_stop(self, request: PageRequest | None = None, layout: Layout | None = None) -> Page:
+        """``page()``, or the reason there is none shown in place of the page (which then stops)."""
+        try:
+            return self.page(request, layout)
+        except PagegenError as error:
+            st.error(f"No page for these settings: {error}")
+            st.stop()
 
 
 @st.cache_resource(show_spinner="Loading the dataset and its models (once per process)…", max_entries=2)
@@ -148,7 +155,9 @@ def sidebar(page: str) -> Context:
     held_out = service.experiment.held_out_item(user_id) if user_id is not None else None
     request = PageRequest(user_id, state.settings, state.optimizer, state.liked, state.genres)
     _remember_widgets()
-    return Context(state, service, layout, request, held_out, tuple(notices))
+    for notice in notices:  # at the top of whichever page is shown
+        st.warning(notice)
+    return Context(state, service, layout, request, held_out)
 
 
 def _remember_widgets() -> None:
