@@ -73,6 +73,10 @@ class PageService:
             return np.zeros(0, dtype=np.int64)
         return self.experiment.serving.history(user_id)  # raises UnknownUserError for an unknown id
 
+    def _history_or_picks(self, user_id: int | None, liked: Sequence[int]) -> np.ndarray:
+        """A known user's history, or the dense indices of a new user's liked items (unknown ids raise)."""
+        return self.history(user_id) if user_id is not None else self.experiment.serving.item_indices(list(liked))
+
     def problem(
         self,
         user_id: int | None,
@@ -92,7 +96,7 @@ class PageService:
         unknown = [genre for genre in genres if genre not in known_genres]
         if unknown:
             raise ConfigError(f"unknown genre {unknown[0]!r}; genres: {', '.join(sorted(known_genres))}")
-        history = self.history(user_id) if user_id is not None else self.experiment.serving.item_indices(list(liked))
+        history = self._history_or_picks(user_id, liked)
         rows = self.builder.build(history, beta=constraints.popularity_beta, genres=genres)
         facts = self.builder.facts({item for row in rows for item in row.items})
         return prepare_problem(rows, facts, layout, constraints, user_id=user_id)
@@ -105,7 +109,7 @@ class PageService:
     def recent(self, user_id: int | None, *, liked: Sequence[int] = (), count: int = 8) -> list[ItemFacts]:
         """The user's latest items, newest first (a new user's liked items), for the history strip."""
         serving = self.experiment.serving
-        history = self.history(user_id) if user_id is not None else serving.item_indices(list(liked))
+        history = self._history_or_picks(user_id, liked)
         latest = [int(serving.item_ids[i]) for i in history[::-1][:count]]
         facts = self.builder.facts(latest)
         return [facts[item] for item in latest]

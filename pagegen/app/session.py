@@ -148,8 +148,9 @@ def sidebar(page: str) -> Context:
             st.stop()
         users = [int(user) for user in service.user_ids()]
         notices += _user_switcher(service, users)
-        layout = _layout_and_settings(service)
-    state = _state_from_widgets()
+        base = _layout_and_settings(service)
+    state = _state_from_widgets(base)
+    layout = resize_layout(base, rows=st.session_state["set.rows"], slots=st.session_state.get("set.slots"))
     st.query_params.from_dict(state.to_query())
     user_id = None if state.is_new_user else int(state.user)  # type: ignore[arg-type]
     held_out = service.experiment.held_out_item(user_id) if user_id is not None else None
@@ -238,7 +239,8 @@ def _reset_settings() -> None:
 
 
 def _layout_and_settings(service: PageService) -> Layout:
-    """The layout picker, optimizer and backend choices and the sliders; returns the resized layout."""
+    """The layout picker, optimizer and backend choices and the sliders; returns the chosen layout as
+    its file has it (the sliders then override its settings and size)."""
     layouts = shipped_layouts()
     if st.session_state.get("layout") not in layouts:
         if st.session_state.get("layout") is not None:
@@ -272,19 +274,17 @@ def _layout_and_settings(service: PageService) -> Layout:
         size = st.session_state.get("url_size", {})
         st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
         st.slider("Rows on the page", 1, MAX_TILES, key="set.rows")
-        carousel = next((tile.slots for tile in base.tiles if tile.kind == "carousel"), None)
+        carousel = _carousel_slots(base)
         if carousel is not None:
             st.session_state.setdefault("set.slots", size.get("slots") or carousel)
             st.slider("Cards per carousel", *TILE_SLOTS["carousel"], key="set.slots")
         st.button("Reset to the layout's settings", on_click=_reset_settings)
-    st.session_state["pagegen.base_layout"] = base
-    return resize_layout(base, rows=st.session_state["set.rows"], slots=st.session_state.get("set.slots"))
+    return base
 
 
-def _state_from_widgets() -> AppState:
+def _state_from_widgets(base: Layout) -> AppState:
     """The AppState the widgets now show; settings equal to the layout's defaults are not overrides."""
     session = st.session_state
-    base: Layout = session["pagegen.base_layout"]
     settings = []
     for key in SLIDER_SETTINGS:
         if key == "dedup":
@@ -295,7 +295,7 @@ def _state_from_widgets() -> AppState:
             continue
         if value != getattr(base.constraints, key):
             settings.append((key, value))
-    carousel = next((tile.slots for tile in base.tiles if tile.kind == "carousel"), None)
+    carousel = _carousel_slots(base)
     new_user = session["user"] == NEW_USER
     return AppState(
         dataset=session["dataset"],
@@ -309,3 +309,8 @@ def _state_from_widgets() -> AppState:
         liked=tuple(session.get("liked", [])) if new_user else (),
         genres=tuple(session.get("genres", [])) if new_user else (),
     )
+
+
+def _carousel_slots(layout: Layout) -> int | None:
+    """The cards of the layout's first carousel: where the cards-per-carousel slider starts."""
+    return next((tile.slots for tile in layout.tiles if tile.kind == "carousel"), None)
