@@ -188,7 +188,10 @@ def _page_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a constraint of the layout, e.g. --set max_genre_share=0.3 --set dedup=soft",
     )
     parser.add_argument(
-        "--time-limit", type=_positive_float, default=None, help="seconds the ILP solver may take per page"
+        "--node-limit",
+        type=_positive_int,
+        default=None,
+        help="branch-and-bound nodes for a page the decomposition leaves unproven (a count, so results repeat)",
     )
     _backend_argument(parser, default="auto")
     parser.add_argument("--title-budget", type=_positive_float, default=2.0, help="seconds for a page's titles")
@@ -572,14 +575,14 @@ def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The user's page, optimized and titled as the arguments say; also the service and titles report."""
     from pagegen.layout import resolve_layout
     from pagegen.llm.backends import make_backend
-    from pagegen.optimizer import DEFAULT_TIME_LIMIT, optimize
+    from pagegen.optimizer import NODE_LIMIT, optimize
     from pagegen.serving import PageService
 
     layout = resolve_layout(args.layout)
     data_dir = data.resolve_data_dir(args.data_dir)
     service = PageService(args.dataset, data_dir)
     problem = service.problem(args.user, layout, _key_values(args.settings))
-    page = optimize(problem, args.optimizer, time_limit=args.time_limit or DEFAULT_TIME_LIMIT)
+    page = optimize(problem, args.optimizer, node_limit=args.node_limit or NODE_LIMIT)
     backend = make_backend(args.backend, data_dir=data_dir)
     backend.warm()  # a model's one-time load is not part of a page's title budget
     page, titles = service.title(page, backend, budget=args.title_budget)
@@ -668,7 +671,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
     from pagegen.evaluation.pages import evaluate_pages
     from pagegen.evaluation.reports import save_report
     from pagegen.layout import parse_constraints, resolve_layout
-    from pagegen.optimizer import DEFAULT_TIME_LIMIT
+    from pagegen.optimizer import NODE_LIMIT
 
     layout = resolve_layout(args.layout)
     settings = _key_values(args.settings)
@@ -684,7 +687,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         optimizers=args.optimizer or OPTIMIZER_CHOICES,
         max_users=args.users,
         workers=args.workers,
-        time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
+        node_limit=args.node_limit or NODE_LIMIT,
     )
     save_report(data_dir, args.dataset, "pages", summary)  # the dashboard's Insights charts
     optimizers = args.optimizer or OPTIMIZER_CHOICES

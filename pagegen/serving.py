@@ -23,8 +23,8 @@ from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.layout import Constraints, Layout, parse_constraints
 from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
-from pagegen.optimizer import DEFAULT_TIME_LIMIT, Page, PageProblem, optimize, prepare_problem
-from pagegen.rows import ItemFacts, RowBuilder
+from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, optimize, prepare_problem, row_depth
+from pagegen.rows import ItemFacts, RowRules, RowBuilder
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
@@ -97,7 +97,10 @@ class PageService:
         if unknown:
             raise ConfigError(f"unknown genre {unknown[0]!r}; genres: {', '.join(sorted(known_genres))}")
         history = self._history_or_picks(user_id, liked)
-        rows = self.builder.build(history, beta=constraints.popularity_beta, genres=genres)
+        rules = RowRules(constraints.allowed_genres, constraints.min_relevance_quantile, constraints.max_genre_share)
+        rows = self.builder.build(
+            history, beta=constraints.popularity_beta, genres=genres, rules=rules, depth=row_depth(layout)
+        )
         facts = self.builder.facts({item for row in rows for item in row.items})
         return prepare_problem(rows, facts, layout, constraints, user_id=user_id)
 
@@ -139,12 +142,12 @@ class PageService:
         *,
         optimizer: str = "ilp",
         compare: bool = True,
-        time_limit: float = DEFAULT_TIME_LIMIT,
+        node_limit: int = NODE_LIMIT,
         liked: Sequence[int] = (),
         genres: Sequence[str] = (),
     ) -> Page:
         problem = self.problem(user_id, layout, settings, liked=liked, genres=genres)
-        return optimize(problem, optimizer, time_limit=time_limit, compare=compare)
+        return optimize(problem, optimizer, compare=compare, node_limit=node_limit)
 
     def title(self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET) -> tuple[Page, TitleReport]:
         """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds)."""

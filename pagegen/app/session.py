@@ -34,7 +34,6 @@ from pagegen.llm.backends import Backend, make_backend
 from pagegen.optimizer import Page
 from pagegen.serving import PageService
 
-APP_TIME_LIMIT = 0.2  # seconds of solver time per page: a slider's answer must come well under a second
 _INIT_KEY = "pagegen.initialised"
 _URL_PROBLEMS_KEY = "pagegen.url_problems"
 _PAGE_KEY = "pagegen.page"
@@ -115,7 +114,6 @@ def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageReques
         layout,
         dict(request.settings),
         optimizer=request.optimizer,
-        time_limit=APP_TIME_LIMIT,
         liked=request.liked,
         genres=request.genres,
     )

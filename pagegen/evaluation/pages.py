@@ -20,7 +20,7 @@ import numpy as np
 
 from pagegen.layout import Layout
 from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
-from pagegen.optimizer import DEFAULT_TIME_LIMIT, OPTIMIZERS, Page, optimize
+from pagegen.optimizer import NODE_LIMIT, OPTIMIZERS, Page, optimize
 
 _worker: dict[str, Any] = {}
 
@@ -33,7 +33,7 @@ def evaluate_pages(
     optimizers: Sequence[str] = OPTIMIZERS,
     max_users: int | None = None,
     workers: int = 2,
-    time_limit: float = DEFAULT_TIME_LIMIT,
+    node_limit: int = NODE_LIMIT,
 ) -> dict[str, Any]:
     """Mean page metrics per optimizer, catalogue coverage and exposure Gini, plus the hit rate of the
     top-picks row alone stretched to the page's size (the bar the page must clear)."""
@@ -43,7 +43,7 @@ def evaluate_pages(
     user_ids = [int(u) for u in service.user_ids()[:max_users]]
     chunks = [chunk.tolist() for chunk in np.array_split(np.array(user_ids), max(1, workers * 8)) if len(chunk)]
     started = time.perf_counter()
-    settings = (dataset, str(data_dir), layout, tuple(optimizers), time_limit)
+    settings = (dataset, str(data_dir), layout, tuple(optimizers), node_limit)
     if workers > 1:
         # Fresh interpreters: forking a parent that already runs torch's thread pools can hang.
         spawn = multiprocessing.get_context("spawn")
@@ -77,7 +77,7 @@ def evaluate_pages(
 
 
 def _start_worker(
-    dataset: str, data_dir: str, layout: Layout, optimizers: tuple[str, ...], time_limit: float, service: Any = None
+    dataset: str, data_dir: str, layout: Layout, optimizers: tuple[str, ...], node_limit: int, service: Any = None
 ) -> None:
     from pagegen.serving import PageService
 
@@ -85,7 +85,7 @@ def _start_worker(
         service=service or PageService(dataset, Path(data_dir)),
         layout=layout,
         optimizers=optimizers,
-        time_limit=time_limit,
+        node_limit=node_limit,
     )
 
 
@@ -97,7 +97,7 @@ def _pages_for(user_ids: list[int]) -> list[dict[str, Any]]:
         problem = service.problem(user_id, layout)
         held_out = service.experiment.held_out_item(user_id)
         pages: dict[str, Page] = {
-            name: optimize(problem, name, time_limit=_worker["time_limit"], compare=False)
+            name: optimize(problem, name, node_limit=_worker["node_limit"], compare=False)
             for name in _worker["optimizers"]
         }
         size = max(len(page.item_ids) for page in pages.values())

@@ -1,8 +1,10 @@
 """Stage 4 of the pipeline: choose the page's rows and fill their cards.
 
-``optimize(problem)`` solves the ILP (PuLP + HiGHS in process) and reports how far the greedy and MMR
-baselines fall short of it on the same objective; when the solver is missing, fails or finds no page in
-time, the greedy page is returned and the report says so.
+``optimize(problem)`` solves the page program exactly: the Lagrangian decomposition (``decompose.py``)
+proves most pages in milliseconds; the rest go to the same program in PuLP + HiGHS (``ilp.py``),
+started from the decomposition's best page and stopped by a node count, never by the clock. The report
+carries how far the greedy and MMR baselines fall short; when HiGHS is missing or fails, the best page
+found so far is returned and the report says so.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 
 from pagegen.errors import ConfigError
 from pagegen.optimizer.baselines import greedy_page, mmr_page
+from pagegen.optimizer.decompose import decompose
 from pagegen.optimizer.ilp import build_page_problem, solve_page_model
 from pagegen.optimizer.page import (
     RELAXATION_ORDER,
@@ -25,21 +28,22 @@ from pagegen.optimizer.page import (
     page_objective,
     unmet_constraints,
 )
-from pagegen.optimizer.problem import PageProblem, prepare_problem
+from pagegen.optimizer.problem import PageProblem, prepare_problem, row_depth
 
 OPTIMIZERS = ("ilp", "greedy", "mmr")
 BASELINES = {"greedy": greedy_page, "mmr": mmr_page}
-DEFAULT_TIME_LIMIT = 0.5  # seconds: a slider's answer stays well under a second; the report gives the gap
+NODE_LIMIT = 2000  # branch-and-bound nodes for the pages the decomposition leaves unproven (a count, not a clock)
+GAP = 0.005  # a page is optimal when no page can beat its objective by more than this share
 
 
 def optimize(
-    problem: PageProblem, optimizer: str = "ilp", *, time_limit: float = DEFAULT_TIME_LIMIT, compare: bool = True
+    problem: PageProblem, optimizer: str = "ilp", *, compare: bool = True, node_limit: int = NODE_LIMIT
 ) -> Page:
     """The page for ``problem``. With ``compare``, the ILP's report carries each baseline's objective."""
     if optimizer not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    started = time.perf_counter()
     if optimizer != "ilp":
-        started = time.perf_counter()
         placements = BASELINES[optimizer](problem)
         report = SolverReport(
             optimizer=optimizer,
@@ -53,32 +57,50 @@ def optimize(
     baselines = (
         {name: build(problem) for name, build in BASELINES.items()} if compare else {"greedy": greedy_page(problem)}
     )
-    try:
-        model = build_page_problem(problem)
-        result = solve_page_model(model, start=best_page(problem, baselines.values()), time_limit=time_limit)
-    except ImportError as error:  # highspy missing: the page still renders, from the greedy builder
-        return _fallback(problem, f"the HiGHS solver is not installed ({error}); greedy page shown")
-    if not result.placements and result.status != "optimal":
-        return _fallback(problem, f"the solver found no page ({result.status}); greedy page shown")
-    objective = page_objective(problem, result.placements)
+    fast = decompose(problem, best_page(problem, baselines.values()), gap=GAP)
+    placements, bound, status, message = fast.placements, fast.bound, "optimal", ""
+    build_seconds = 0.0
+    if not fast.proven:
+        try:
+            model = build_page_problem(problem)
+            exact = solve_page_model(model, start=fast.placements, node_limit=node_limit, gap=GAP)
+        except ImportError as error:  # highspy missing: the page still renders, unproven
+            status, message = "unproven", f"the HiGHS solver is not installed ({error}); best page found shown"
+        else:
+            placements, bound, status, build_seconds = (
+                exact.placements,
+                exact.best_bound,
+                exact.status,
+                model.build_seconds,
+            )
+            if status in ("error", "infeasible"):
+                placements, bound = fast.placements, None
+                message = f"the solver failed ({status}); best page found shown"
+            elif status != "optimal":
+                message = f"not proven within {node_limit} solver nodes; the gap is the most any page could gain"
+    objective = page_objective(problem, placements)
+    gap = None if bound is None else max(bound - objective, 0.0) / max(abs(objective), 1e-9)
+    if status == "optimal" and fast.proven:
+        message = f"proven by the decomposition in {fast.iterations} steps"
     report = SolverReport(
         optimizer="ilp",
-        status=result.status,
+        status=status,
         objective=round(objective, 6),
-        best_bound=None if result.best_bound is None else round(result.best_bound, 6),
-        gap=None if result.gap is None else round(result.gap, 6),
-        build_seconds=result.build_seconds,
-        solve_seconds=result.solve_seconds,
-        relaxations=unmet_constraints(problem, result.placements),
+        best_bound=None if bound is None else round(bound, 6),
+        gap=None if gap is None else round(gap, 6),
+        build_seconds=build_seconds,
+        solve_seconds=time.perf_counter() - started - build_seconds,
+        relaxations=unmet_constraints(problem, placements),
+        message=message,
         baselines={
             name: {
-                "objective": round(page_objective(problem, placements), 6),
-                "shortfall": round(_shortfall(objective, page_objective(problem, placements)), 6),
+                "objective": round(page_objective(problem, pages), 6),
+                "shortfall": round(_shortfall(objective, page_objective(problem, pages)), 6),
             }
-            for name, placements in baselines.items()
+            for name, pages in baselines.items()
         },
     )
-    return assemble_page(problem, result.placements, report)
+    return assemble_page(problem, placements, report)
 
 
 def _shortfall(best: float, other: float) -> float:
@@ -86,20 +108,9 @@ def _shortfall(best: float, other: float) -> float:
     return (best - other) / abs(best) if best else 0.0
 
 
-def _fallback(problem: PageProblem, message: str) -> Page:
-    placements = greedy_page(problem)
-    report = SolverReport(
-        optimizer="greedy",
-        status="fallback",
-        objective=round(page_objective(problem, placements), 6),
-        relaxations=unmet_constraints(problem, placements),
-        message=message,
-    )
-    return assemble_page(problem, placements, report)
-
-
 __all__ = [
-    "DEFAULT_TIME_LIMIT",
+    "GAP",
+    "NODE_LIMIT",
     "OPTIMIZERS",
     "RELAXATION_ORDER",
     "Page",
@@ -111,4 +122,5 @@ __all__ = [
     "SolverReport",
     "optimize",
     "prepare_problem",
+    "row_depth",
 ]

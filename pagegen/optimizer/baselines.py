@@ -9,7 +9,7 @@
   ``λ · score − (1 − λ) · max genre similarity to the cards already on the page``.
 
 Both keep the rules a row-by-row builder can keep (pinned and required row types, per-type caps, per-row
-genre share, minimum fill); page-wide coverage is left to chance and reported when missed.
+genre share, full rows); page-wide coverage is left to chance and reported when missed.
 """
 
 from __future__ import annotations
@@ -55,13 +55,19 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
             and type_counts[row.reason.row_type] < constraints.max_rows_per_type
             and (tile.pinned is None or row.reason.row_type == tile.pinned)
         ]
+        if tile.pinned is not None and not any(problem.rows[r].reason.row_type == tile.pinned for r in eligible):
+            eligible = [
+                r
+                for r in range(len(problem.rows))
+                if r not in used_rows and type_counts[problem.rows[r].reason.row_type] < constraints.max_rows_per_type
+            ]
         if tile.pinned is None and 0 < len(unmet_required) >= free_tiles_left:
             reserved = [r for r in eligible if problem.rows[r].reason.row_type in unmet_required]
             eligible = reserved or eligible
         best: tuple[float, int, tuple[int, ...]] | None = None
         for r in eligible:
             candidates = fill(problem, r, tile.slots, temperature, shown)
-            if len(candidates) < problem.min_fill(problem.rows[r], tile.slots):
+            if len(candidates) < tile.slots:
                 continue
             value = _adjusted_value(problem, r, candidates, temperature)
             if best is None or value > best[0]:
@@ -102,24 +108,20 @@ def _keep_required_possible(
     after = shown + [problem.rows[r].items[c] for c in candidates]
     for row_type in required:
         rows = [i for i, row in enumerate(problem.rows) if row.reason.row_type == row_type and i not in used_rows]
-        possible = [
-            i
-            for i in rows
-            if len(_take(problem, i, slots, _all(problem, i, slots), after)) >= problem.min_fill(problem.rows[i], slots)
-        ]
+        possible = [i for i in rows if len(_take(problem, i, slots, _all(problem, i), after)) == slots]
         if rows and not possible:
             options = []
             for i in (i for i in rows if i in eligible):
                 filled = fill(problem, i, slots, temperature, shown)
-                if len(filled) >= problem.min_fill(problem.rows[i], slots):
+                if len(filled) == slots:
                     options.append((_adjusted_value(problem, i, filled, temperature), i, filled))
             if options:
                 return max(options, key=lambda option: (option[0], -option[1]))
     return best
 
 
-def _all(problem: PageProblem, r: int, slots: int) -> list[int]:
-    return list(range(min(len(problem.rows[r].items), problem.candidate_limit(slots))))
+def _all(problem: PageProblem, r: int) -> list[int]:
+    return list(range(len(problem.rows[r].items)))
 
 
 def _penalty(problem: PageProblem) -> float:
@@ -133,7 +135,7 @@ def _allowed(problem: PageProblem, r: int, candidate: int, shown: list[int]) -> 
 def _fits_genre_share(problem: PageProblem, r: int, slots: int, genre_counts: Counter[str], candidate: int) -> bool:
     row = problem.rows[r]
     capped = problem.capped_genres(row)
-    cap = problem.genre_cap(row, slots)
+    cap = problem.genre_cap(slots)
     return all(genre_counts[g] < cap for g in problem.facts[row.items[candidate]].genres if g in capped)
 
 
@@ -158,7 +160,7 @@ def _fill_by_temperature(
         score * _penalty(problem) ** temperature.get(item, 0.0)
         for item, score in zip(row.items, row.scores, strict=True)
     ]
-    order = sorted(_all(problem, r, slots), key=lambda c: (-adjusted[c], c))
+    order = sorted(_all(problem, r), key=lambda c: (-adjusted[c], c))
     return _take(problem, r, slots, order, shown)
 
 
@@ -187,8 +189,7 @@ def _fill_by_mmr(
 ) -> tuple[int, ...]:
     row = problem.rows[r]
     genre_counts: Counter[str] = Counter()
-    limit = min(len(row.items), problem.candidate_limit(slots))
-    remaining = [c for c in range(limit) if _allowed(problem, r, c, shown)]
+    remaining = [c for c in _all(problem, r) if _allowed(problem, r, c, shown)]
     taken: list[int] = []
     while remaining and len(taken) < slots:
         in_row = [row.items[c] for c in taken]

@@ -13,10 +13,10 @@ from typing import Any
 from pagegen.optimizer.problem import PageProblem
 from pagegen.rows import RowReason
 
-# Charge per unit of relaxation. Each exceeds the best page's whole objective (well under 100 for 30
-# tiles), so a rule gives way only when it cannot be met, and a higher one only after the lower ones.
-RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned")
-RELAXATION_CHARGE = {name: 100.0 * 10**rank for rank, name in enumerate(RELAXATION_ORDER)}
+# The page-level rules that give way when they cannot all be kept, the first to give way first. They give
+# way lexicographically: one unit more of a later rule outweighs any amount of the earlier ones and of
+# the objective (pages are compared by ``shortfalls`` first, and the ILP's charges dominate likewise).
+RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned", "fill_every_tile")
 
 
 @dataclass(frozen=True)
@@ -116,55 +116,175 @@ def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> flo
     return value - problem.constraints.dedup_penalty * duplicates
 
 
-def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> tuple[Relaxation, ...]:
-    """Every page-level constraint the placements do not meet, in the documented relaxation order."""
+def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[str, int]:
+    """How many units of each relaxable rule the placements miss, by RELAXATION_ORDER name."""
     constraints = problem.constraints
     shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
     types = Counter(problem.rows[p.row].reason.row_type for p in placements)
+    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
+    new_items = len({item for item in shown if problem.facts[item].is_new})
+    genres = len({g for item in shown for g in problem.facts[item].genres})
+    return {
+        "min_new_items": max(constraints.min_new_items - new_items, 0),
+        "min_page_genres": max(constraints.min_page_genres - genres, 0),
+        "required_row_types": sum(types[row_type] == 0 for row_type in constraints.required_row_types),
+        "pinned": sum(tile.pinned is not None and filled.get(t) != tile.pinned for t, tile in enumerate(problem.tiles)),
+        "fill_every_tile": len(problem.tiles) - len(filled),
+    }
+
+
+def page_rank(problem: PageProblem, placements: Sequence[Placement]) -> tuple[float, ...]:
+    """What makes one page better than another: fewer units of the last rule to give way first, and so
+    on down RELAXATION_ORDER, then the higher objective. Larger is better."""
+    missed = shortfalls(problem, placements)
+    return (*(-missed[name] for name in reversed(RELAXATION_ORDER)), page_objective(problem, placements))
+
+
+def relaxation_charges(problem: PageProblem) -> dict[str, float]:
+    """What the ILP charges per unit of each relaxable rule: each charge exceeds the whole objective's
+    range plus every unit of the earlier rules, so the program relaxes in RELAXATION_ORDER, as
+    ``page_rank`` compares pages."""
+    constraints = problem.constraints
+    scores = [abs(score) for row in problem.rows for score in row.scores] or [0.0]
+    cards = sum(tile.slots for tile in problem.tiles)
+    attention = sum(
+        problem.tile_attention(t) * sum(problem.slot_attention(s) for s in range(tile.slots))
+        for t, tile in enumerate(problem.tiles)
+    )
+    charge = 2 * (attention * max(scores) + constraints.dedup_penalty * cards) + 1.0
+    most = {
+        "min_new_items": constraints.min_new_items,
+        "min_page_genres": constraints.min_page_genres,
+        "required_row_types": len(constraints.required_row_types),
+        "pinned": sum(tile.pinned is not None for tile in problem.tiles),
+        "fill_every_tile": len(problem.tiles),
+    }
+    charges = {}
+    for name in RELAXATION_ORDER:
+        charges[name] = charge
+        charge *= most[name] + 1
+    return charges
+
+
+def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> tuple[Relaxation, ...]:
+    """Every rule the placements do not meet, in the documented relaxation order, each with its cause;
+    then the layout's item count and any broken hard rule (never by the optimizers' own pages)."""
+    constraints = problem.constraints
+    shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
+    types = Counter(problem.rows[p.row].reason.row_type for p in placements)
+    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
     unmet: list[Relaxation] = []
     new_items = len({item for item in shown if problem.facts[item].is_new})
     if new_items < constraints.min_new_items:
-        unmet.append(Relaxation("min_new_items", constraints.min_new_items, new_items, "too few new items qualify"))
+        qualifying = len({i for row in problem.rows for i in row.items if problem.facts[i].is_new})
+        unmet.append(
+            Relaxation(
+                "min_new_items",
+                constraints.min_new_items,
+                new_items,
+                f"{qualifying} new items among the candidates; more would break a rule ranked above",
+            )
+        )
     genres = len({g for item in shown for g in problem.facts[item].genres})
     if genres < constraints.min_page_genres:
+        available = len({g for row in problem.rows for i in row.items for g in problem.facts[i].genres})
         unmet.append(
-            Relaxation("min_page_genres", constraints.min_page_genres, genres, "the candidates cover too few genres")
+            Relaxation(
+                "min_page_genres",
+                constraints.min_page_genres,
+                genres,
+                f"the candidates cover {available} genres; more would break a rule ranked above",
+            )
         )
     for row_type in constraints.required_row_types:
         if types[row_type] == 0:
-            unmet.append(Relaxation(f"required_row_types.{row_type}", 1, 0, f"no {row_type} row fits on the page"))
-    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
+            fitting = [r for r, row in enumerate(problem.rows) if row.reason.row_type == row_type]
+            why = (
+                f"no {row_type} row has candidates under the item rules"
+                if not fitting
+                else f"no {row_type} row can fill a tile beside the rules ranked above it"
+            )
+            unmet.append(Relaxation(f"required_row_types.{row_type}", 1, 0, why))
     for index, tile in enumerate(problem.tiles):
         if tile.pinned is not None and filled.get(index) != tile.pinned:
-            unmet.append(Relaxation(f"tiles[{index}].pinned", 1, 0, f"no {tile.pinned} row could fill the tile"))
+            longest = max((len(row.items) for row in problem.rows if row.reason.row_type == tile.pinned), default=0)
+            why = (
+                f"no {tile.pinned} row (it needs a history or the layout's item rules leave it out)"
+                if longest == 0
+                else f"the {tile.pinned} row has {longest} candidates for {tile.slots} cards"
+                if longest < tile.slots
+                else f"the {tile.pinned} row cannot fill it beside the other rules"
+            )
+            unmet.append(Relaxation(f"tiles[{index}].pinned", 1, 0, why))
     if len(filled) < len(problem.tiles):
-        unmet.append(Relaxation("fill_every_tile", len(problem.tiles), len(filled), "not enough rows qualify"))
+        fitting = sum(any(problem.fits(r, t) for t in range(len(problem.tiles))) for r in range(len(problem.rows)))
+        unmet.append(
+            Relaxation(
+                "fill_every_tile",
+                len(problem.tiles),
+                len(filled),
+                f"{fitting} of {len(problem.rows)} candidate rows have enough items under the item rules to fill a tile",
+            )
+        )
+    if len(set(shown)) < problem.layout.min_items:
+        unmet.append(
+            Relaxation("min_items", problem.layout.min_items, len(set(shown)), f"the page fills {len(filled)} tiles")
+        )
+    for placement in placements:
+        row, tile = problem.rows[placement.row], problem.tiles[placement.tile]
+        if len(placement.candidates) < tile.slots:
+            unmet.append(
+                Relaxation(f"tiles[{placement.tile}].full", tile.slots, len(placement.candidates), "a short row")
+            )
+        counts = Counter(g for c in placement.candidates for g in problem.facts[row.items[c]].genres)
+        over = [g for g in sorted(problem.capped_genres(row)) if counts[g] > problem.genre_cap(tile.slots)]
+        for genre in over:
+            unmet.append(
+                Relaxation(
+                    f"tiles[{placement.tile}].max_genre_share.{genre}",
+                    problem.genre_cap(tile.slots),
+                    counts[genre],
+                    "a genre over its share of the row",
+                )
+            )
     if constraints.dedup == "hard" and len(shown) != len(set(shown)):
         unmet.append(Relaxation("dedup", 0, len(shown) - len(set(shown)), "items repeat on the page"))
     return tuple(unmet)
 
 
-def relaxation_charge(relaxations: Iterable[Relaxation]) -> float:
-    """What the ILP charges for a page's relaxations (unfilled tiles and repeats are not charged)."""
-    family = {"min_new_items": "min_new_items", "min_page_genres": "min_page_genres"}
-    total = 0.0
-    for relaxation in relaxations:
-        name = relaxation.constraint
-        kind = family.get(name, "required_row_types" if name.startswith("required_row_types.") else None)
-        kind = "pinned" if name.endswith(".pinned") else kind
-        if kind is not None:
-            total += RELAXATION_CHARGE[kind] * (relaxation.asked - relaxation.got)
-    return total
-
-
 def best_page(problem: PageProblem, pages: Iterable[Sequence[Placement]]) -> tuple[Placement, ...]:
-    """The page the ILP would prefer: least relaxation charged, then the highest objective."""
-    best = max(
-        pages,
-        key=lambda p: (-relaxation_charge(unmet_constraints(problem, p)), page_objective(problem, p)),
-        default=(),
-    )
-    return tuple(best)
+    """The best of ``pages`` by ``page_rank`` (the first of equals)."""
+    best: tuple[Placement, ...] = ()
+    best_rank: tuple[float, ...] | None = None
+    for page in pages:
+        rank = page_rank(problem, page)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = tuple(page), rank
+    return best
+
+
+def better_rows_higher(problem: PageProblem, placements: Sequence[Placement]) -> list[Placement]:
+    """The page with the rows of same-size unpinned tiles sorted best first (attention falls down the
+    page, so by the rearrangement inequality this order is worth the most), each row's cards best first."""
+    groups: dict[int, list[Placement]] = {}
+    reordered = []
+    for placement in placements:
+        placement = Placement(placement.tile, placement.row, tuple(sorted(placement.candidates)))
+        if problem.tiles[placement.tile].pinned is None:
+            groups.setdefault(problem.tiles[placement.tile].slots, []).append(placement)
+        else:
+            reordered.append(placement)
+    for group in groups.values():
+        tiles = sorted(p.tile for p in group)
+        ranked = sorted(group, key=lambda p: (-row_value(problem, p.row, p.candidates), p.row))
+        reordered += [Placement(t, p.row, p.candidates) for t, p in zip(tiles, ranked, strict=True)]
+    return sorted(reordered, key=lambda p: p.tile)
+
+
+def row_value(problem: PageProblem, row: int, candidates: Sequence[int]) -> float:
+    """A row's cards worth, attention along the tile counted, attention down the page not."""
+    scores = problem.rows[row].scores
+    return sum(problem.slot_attention(s) * scores[k] for s, k in enumerate(candidates))
 
 
 def assemble_page(problem: PageProblem, placements: Sequence[Placement], report: SolverReport) -> Page:

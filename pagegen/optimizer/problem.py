@@ -5,6 +5,10 @@ Attention is what makes position matter: the tile ``t`` rows from the top gets `
 the card ``s`` places along a tile gets ``slot_decay ** s``, so an item shown at (t, s) with row score
 ``v`` is worth ``row_decay ** t * slot_decay ** s * v``. The page objective sums that over every shown
 card and, when duplicates are allowed, takes ``dedup_penalty`` off for every repeated appearance.
+
+A shown row always fills every card of its tile: a row with fewer candidates than a tile's cards
+cannot take that tile. Rows are therefore built deep (``DEPTH_FACTOR`` times the widest tile) and
+within the layout's item rules, so de-duplication and genre caps still leave enough to fill them.
 """
 
 from __future__ import annotations
@@ -16,15 +20,19 @@ from dataclasses import dataclass
 from pagegen.layout import Constraints, Layout, Tile
 from pagegen.rows import CandidateRow, ItemFacts
 
-EXTRA_CANDIDATES = 6  # candidates kept per row beyond the widest tile: room to replace items shown elsewhere
-MIN_FILL_SHARE = 0.5  # a row is shown only with at least half of its tile's cards filled
+DEPTH_FACTOR = 4  # candidates per row, as a multiple of the widest tile: full rows after dedup and caps
+
+
+def row_depth(layout: Layout) -> int:
+    """How many candidates each row keeps for ``layout``."""
+    return DEPTH_FACTOR * max(tile.slots for tile in layout.tiles)
 
 
 @dataclass(frozen=True)
 class PageProblem:
     layout: Layout
     constraints: Constraints
-    rows: tuple[CandidateRow, ...]  # eligible rows, candidates filtered and capped, in builder order
+    rows: tuple[CandidateRow, ...]  # eligible rows, candidates filtered, best score first, in builder order
     facts: Mapping[int, ItemFacts]
     user_id: int | None = None
 
@@ -38,15 +46,11 @@ class PageProblem:
     def slot_attention(self, slot: int) -> float:
         return self.layout.slot_decay**slot
 
-    def candidate_limit(self, slots: int) -> int:
-        """How many of a row's candidates may fill a tile of ``slots`` cards."""
-        return slots + EXTRA_CANDIDATES
+    def fits(self, row: int, tile: int) -> bool:
+        """Whether row ``row`` has candidates enough to fill every card of tile ``tile``."""
+        return len(self.rows[row].items) >= self.tiles[tile].slots
 
-    def min_fill(self, row: CandidateRow, slots: int) -> int:
-        """The fewest cards a row may show in a tile of ``slots`` cards."""
-        return min(len(row.items), max(1, math.ceil(MIN_FILL_SHARE * slots)))
-
-    def genre_cap(self, row: CandidateRow, slots: int) -> int:
+    def genre_cap(self, slots: int) -> int:
         """The most cards of one genre a row may show in a tile of ``slots`` cards (its own genre aside)."""
         return max(1, math.floor(self.constraints.max_genre_share * slots))
 
@@ -65,10 +69,10 @@ def prepare_problem(
     user_id: int | None = None,
 ) -> PageProblem:
     """Keep the rows the layout allows and, in each, the items that pass the item-level rules (allowed
-    genres, minimum relevance); cap each row's candidates; drop rows left empty."""
+    genres, minimum relevance), best score first, at most ``row_depth(layout)``; drop rows left empty."""
     constraints = constraints or layout.constraints
     allowed_genres = set(constraints.allowed_genres)
-    keep = max(tile.slots for tile in layout.tiles) + EXTRA_CANDIDATES
+    depth = row_depth(layout)
     kept: list[CandidateRow] = []
     for row in rows:
         if row.reason.row_type not in layout.allowed_row_types:
@@ -78,7 +82,8 @@ def prepare_problem(
             for index, (item, relevance) in enumerate(zip(row.items, row.relevance, strict=True))
             if relevance >= constraints.min_relevance_quantile
             and (not allowed_genres or allowed_genres & set(facts[item].genres))
-        ][:keep]
+        ]
+        chosen = sorted(chosen, key=lambda i: (-row.scores[i], i))[:depth]
         if chosen:
             kept.append(
                 CandidateRow(

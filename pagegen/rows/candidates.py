@@ -7,6 +7,8 @@ different generators are comparable; the popularity slider then adds β · popul
 
 from __future__ import annotations
 
+import functools
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +26,18 @@ GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
 EXPLORE_SHARE = 0.02  # a genre below this share of the history is unexplored
 GEM_POPULARITY = 0.5  # hidden gems come from the less popular half of the catalogue
 NEW_SHARE = 0.1  # the newest tenth of the catalogue (by first interaction) is "new"
+DEFAULT_DEPTH = 40  # candidates per row when the caller does not size rows to a layout
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """The layout's rules on a row's items. Rows are built within them, so no rule empties a row later:
+    only items of an allowed genre and relevant enough, and no genre (but the row's own) on more than
+    ``max_genre_share`` of the row's candidates, so a tile can still be filled within its genre share."""
+
+    allowed_genres: tuple[str, ...] = ()  # empty: every genre
+    min_relevance: float = 0.0  # the user's personal relevance percentile an item must reach
+    max_genre_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -75,9 +89,12 @@ def plain_title(reason: RowReason) -> str:
 
 
 def percentiles(scores: np.ndarray) -> np.ndarray:
-    """Each score's rank among the row's scores, scaled to [0, 1]; ties share the lower rank."""
+    """Each score's rank among the row's scores, scaled to [0, 1]; tied scores share the middle of their
+    ranks (a user with one interaction ties most of the catalogue, which must not all rank last)."""
     order = np.sort(scores)
-    return (np.searchsorted(order, scores, side="left") / max(len(scores) - 1, 1)).astype(np.float32)
+    below = np.searchsorted(order, scores, side="left")
+    above = np.searchsorted(order, scores, side="right") - 1
+    return ((below + above) / 2 / max(len(scores) - 1, 1)).astype(np.float32)
 
 
 def with_popularity_bias(scores: np.ndarray, popularity: np.ndarray, beta: float) -> np.ndarray:
@@ -88,7 +105,7 @@ def with_popularity_bias(scores: np.ndarray, popularity: np.ndarray, beta: float
 class RowBuilder:
     """Builds a user's candidate rows from fitted generators over one catalogue."""
 
-    def __init__(self, data: TrainingData, generators: dict[str, Generator], *, per_row: int = 30) -> None:
+    def __init__(self, data: TrainingData, generators: dict[str, Generator], *, per_row: int = DEFAULT_DEPTH) -> None:
         missing = {"ease", "popularity", "trending"} - set(generators)
         if missing:
             raise ConfigError(f"candidate rows need the generators {', '.join(sorted(missing))}")
@@ -98,64 +115,70 @@ class RowBuilder:
         self.genres = data.catalogue[S.GENRES].to_list()
         self.titles = data.catalogue[S.TITLE].to_list()
         self.is_new = _newest(data, NEW_SHARE)
+        self.genre_names = sorted({g for genres in self.genres for g in genres})
+        column = {genre: i for i, genre in enumerate(self.genre_names)}
+        self.genre_matrix = np.zeros((data.n_items, len(self.genre_names)), dtype=bool)  # item × genre
+        for item, genres in enumerate(self.genres):
+            self.genre_matrix[item, [column[g] for g in genres]] = True
 
-    def build(self, history: np.ndarray, *, beta: float = 0.0, genres: Iterable[str] = ()) -> list[CandidateRow]:
-        """Every candidate row for a user with ``history`` (dense item indices, oldest first); ``genres``
-        a new user picked come first among the genre rows."""
+    def build(
+        self,
+        history: np.ndarray,
+        *,
+        beta: float = 0.0,
+        genres: Iterable[str] = (),
+        rules: RowRules = RowRules(),
+        depth: int | None = None,
+    ) -> list[CandidateRow]:
+        """Every candidate row for a user with ``history`` (dense item indices, oldest first), each of up
+        to ``depth`` items that pass ``rules``; ``genres`` a new user picked come first among the genre
+        rows."""
         history = np.asarray(history, dtype=np.int64)
         scores, blend = self._scores(history)
+        relevance = percentiles(blend)
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
-        unseen = np.ones(self.data.n_items, dtype=bool)
-        unseen[history] = False
-        rows = [self._row(RowReason("top_picks", self.personal), biased(blend), blend, unseen)]
+        unseen = self.qualifying(history, relevance, rules)
+        depth = depth or self.per_row
+        row = functools.partial(self._row, relevance=relevance, depth=depth, genre_share=rules.max_genre_share)
+        rows = [row(RowReason("top_picks", self.personal), biased(blend), unseen)]
         if "sasrec" in scores and len(history):
-            rows.append(self._row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), blend, unseen))
-        rows.append(self._row(RowReason("trending", "trending"), biased(scores["trending"]), blend, unseen))
+            rows.append(row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
+        rows.append(row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
         for anchor in list(dict.fromkeys(history[::-1].tolist()))[:ANCHORS]:
             similarity = percentiles(np.asarray(self.generators["ease"]._similar(anchor)))
             anchor_id = int(self.data.item_ids[anchor])
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
-            rows.append(self._row(reason, biased(similarity), blend, unseen, str(anchor_id)))
+            rows.append(row(reason, biased(similarity), unseen, str(anchor_id)))
         counts = Counter(g for item in history.tolist() for g in self.genres[item] if g != S.UNKNOWN_GENRE)
         picked = list(dict.fromkeys(genres))
         counts.update({genre: len(history) + 1 for genre in picked})  # picked genres are never "unexplored"
         for genre in (picked + [g for g, _ in counts.most_common() if g not in picked])[:GENRE_ROWS]:
             rows.append(
-                self._row(
-                    RowReason("genre", self.personal, genres=(genre,)),
-                    biased(blend),
-                    blend,
-                    unseen & self._in(genre),
-                    genre,
-                )
+                row(RowReason("genre", self.personal, genres=(genre,)), biased(blend), unseen & self._in(genre), genre)
             )
         new_source = "content" if "content" in scores else self.personal
         rows.append(
-            self._row(
-                RowReason("new_for_you", new_source), biased(scores.get("content", blend)), blend, unseen & self.is_new
-            )
+            row(RowReason("new_for_you", new_source), biased(scores.get("content", blend)), unseen & self.is_new)
         )
         rows.append(
-            self._row(
-                RowReason("hidden_gems", self.personal),
-                biased(blend),
-                blend,
-                unseen & (self.popularity < GEM_POPULARITY),
-            )
+            row(RowReason("hidden_gems", self.personal), biased(blend), unseen & (self.popularity < GEM_POPULARITY))
         )
         explore = self._unexplored_genre(counts)
         if explore:
             popular = biased(scores["popularity"])
             rows.append(
-                self._row(
-                    RowReason("explore", "popularity", genres=(explore,)),
-                    popular,
-                    blend,
-                    unseen & self._in(explore),
-                    explore,
-                )
+                row(RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore)
             )
-        return [row for row in rows if row.items]
+        return [candidate for candidate in rows if candidate.items]
+
+    def qualifying(self, history: np.ndarray, relevance: np.ndarray, rules: RowRules) -> np.ndarray:
+        """The items a page for this user may show: unseen, of an allowed genre, relevant enough."""
+        allowed = relevance >= rules.min_relevance
+        allowed[np.asarray(history, dtype=np.int64)] = False
+        if rules.allowed_genres:
+            wanted = set(rules.allowed_genres)
+            allowed &= np.array([bool(wanted & set(genres)) for genres in self.genres])
+        return allowed
 
     def top_picks(self, history: np.ndarray, k: int) -> list[int]:
         """The user's ``k`` best unseen items by personal relevance alone: the list a page competes with."""
@@ -174,10 +197,24 @@ class RowBuilder:
         return scores, (np.mean(personal, axis=0) if len(history) else scores["popularity"])
 
     def _row(
-        self, reason: RowReason, scores: np.ndarray, relevance: np.ndarray, allowed: np.ndarray, row_key: str = ""
+        self,
+        reason: RowReason,
+        scores: np.ndarray,
+        allowed: np.ndarray,
+        row_key: str = "",
+        *,
+        relevance: np.ndarray,
+        depth: int,
+        genre_share: float = 1.0,
     ) -> CandidateRow:
         candidates = np.flatnonzero(allowed)
-        best = candidates[np.lexsort((candidates, -scores[candidates]))][: self.per_row]
+        ranked = candidates[np.lexsort((candidates, -scores[candidates]))]
+        if genre_share < 1.0:
+            # Past its quota of the row's candidates, a genre's items are skipped (the row's own genre aside).
+            members = self.genre_matrix[ranked] & ~np.isin(self.genre_names, reason.genres)[None, :]
+            over = (np.cumsum(members, axis=0) > math.ceil(genre_share * depth)) & members
+            ranked = ranked[~over.any(axis=1)]
+        best = ranked[:depth]
         return CandidateRow(
             row_id=f"{reason.row_type}:{row_key}" if row_key else reason.row_type,
             reason=reason,
