@@ -117,6 +117,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _page_arguments(page)
     page.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="ilp")
     page.add_argument("--timings", action="store_true", help="include build and solve seconds in the JSON")
+    page.add_argument("--export-lp", type=Path, metavar="FILE", help="also write the page's ILP (PuLP's LP format)")
     _json_flag(page)
     page.set_defaults(handler=_page)
 
@@ -148,8 +149,22 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate_pages.add_argument(
         "--optimizer", choices=OPTIMIZER_CHOICES, action="append", help="repeat to compare several (default: all)"
     )
-    evaluate_pages.add_argument("--users", type=_positive_int, help="only the first N users")
+    evaluate_pages.add_argument(
+        "--users", type=_positive_int, help="only the first N users (default: all; 200 with --scenarios)"
+    )
     evaluate_pages.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    evaluate_pages.add_argument(
+        "--scenarios",
+        action="store_true",
+        help="the scenario benchmark: every product scenario's layout and settings with every optimizer "
+        "(not with --layout, --set or --optimizer)",
+    )
+    evaluate_pages.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar for --scenarios (default: on a terminal, not with --json)",
+    )
     _json_flag(evaluate_pages)
     evaluate_pages.set_defaults(handler=_evaluate_pages)
 
@@ -575,13 +590,15 @@ def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The user's page, optimized and titled as the arguments say; also the service and titles report."""
     from pagegen.layout import resolve_layout
     from pagegen.llm.backends import make_backend
-    from pagegen.optimizer import NODE_LIMIT, optimize
+    from pagegen.optimizer import NODE_LIMIT, export_lp, optimize
     from pagegen.serving import PageService
 
     layout = resolve_layout(args.layout)
     data_dir = data.resolve_data_dir(args.data_dir)
     service = PageService(args.dataset, data_dir)
     problem = service.problem(args.user, layout, _key_values(args.settings))
+    if getattr(args, "export_lp", None):
+        export_lp(problem, args.export_lp)
     page = optimize(problem, args.optimizer, node_limit=args.node_limit or NODE_LIMIT)
     backend = make_backend(args.backend, data_dir=data_dir)
     backend.warm()  # a model's one-time load is not part of a page's title budget
@@ -673,6 +690,8 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
     from pagegen.layout import parse_constraints, resolve_layout
     from pagegen.optimizer import NODE_LIMIT
 
+    if args.scenarios:
+        return _evaluate_scenarios(args)
     layout = resolve_layout(args.layout)
     settings = _key_values(args.settings)
     if settings:
@@ -708,6 +727,30 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
             f"mean objective gain {versus['mean_objective_gain']:.4f}; ILP statuses {versus['statuses']}"
         )
     return _emit(args, summary, "\n".join(lines))
+
+
+def _evaluate_scenarios(args: argparse.Namespace) -> int:
+    from pagegen.evaluation.reports import save_report
+    from pagegen.evaluation.scenarios import SCENARIO_USERS, evaluate_scenarios, format_scenarios
+    from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService
+
+    if args.layout != "default" or args.settings or args.optimizer:
+        raise PagegenError(
+            "--scenarios runs each scenario's own layout and settings with every optimizer; "
+            "leave out --layout, --set and --optimizer"
+        )
+    data_dir = data.resolve_data_dir(args.data_dir)
+    report = evaluate_scenarios(
+        PageService(args.dataset, data_dir),  # trains and saves missing models once, before the workers
+        max_users=args.users or SCENARIO_USERS,
+        workers=args.workers,
+        node_limit=args.node_limit or NODE_LIMIT,
+        progress=_progress(args),
+    )
+    payload = dataclasses.asdict(report)
+    save_report(data_dir, args.dataset, "scenarios", payload)  # the dashboard's Insights table
+    return _emit(args, payload, format_scenarios(report))
 
 
 def _bench(args: argparse.Namespace) -> int:

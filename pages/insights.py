@@ -1,10 +1,11 @@
 """Charts of the current page and of saved evaluations: genre mix, per-row quality, the diversity
-trade-off, optimizers over all users, and the generators' ranking quality."""
+trade-off, optimizers over all users, the product scenarios, and the generators' ranking quality."""
 
 import streamlit as st
 
 from pagegen.app import session, views
 from pagegen.evaluation.reports import REPORTS, load_report
+from pagegen.evaluation.scenarios import format_scenarios, load_scenarios
 
 context = session.sidebar("insights")
 service, request = context.service, context.request
@@ -40,6 +41,16 @@ else:
     table = views.optimizer_table(pages_report)
     st.altair_chart(views.optimizer_chart(table))
     st.dataframe(table, hide_index=True)
+
+st.subheader("Product scenarios")
+scenarios = load_scenarios(service.data_dir, service.name)
+if scenarios is None:
+    st.info(f"No saved scenario benchmark for {service.name}: run `{REPORTS['scenarios']} --dataset {service.name}`.")
+else:
+    st.caption(f"{scenarios.users} users · each scenario's layout and settings · from `{REPORTS['scenarios']}`")
+    st.dataframe(views.scenario_table(scenarios), hide_index=True)
+    with st.expander("Rules relaxed, ILP against greedy (the command's text)"):
+        st.code(format_scenarios(scenarios), language=None)
 
 st.subheader("Candidate generators")
 generators_report = load_report(service.data_dir, service.name, "generators")

@@ -14,6 +14,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from pagegen.evaluation.scenarios import SCENARIO_COLUMNS, ScenarioReport
 from pagegen.metrics import page_metrics, row_diversity
 from pagegen.optimizer import Page
 from pagegen.rows import ItemFacts
@@ -107,6 +108,19 @@ def optimizer_table(report: Mapping[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(
         {"optimizer": names, **{c: [float(report[n].get(c, float("nan"))) for n in names] for c in PAGE_METRIC_COLUMNS}}
     )
+
+
+def scenario_table(report: ScenarioReport) -> pl.DataFrame:
+    """The saved scenario benchmark as one row per scenario and optimizer (``optimal_share`` is null
+    for the heuristics)."""
+    rows = [
+        {"scenario": s.scenario, "optimizer": r.optimizer, **{c.field: getattr(r, c.field) for c in SCENARIO_COLUMNS}}
+        for s in report.scenarios
+        for r in s.optimizers
+    ]
+    schema = {"scenario": pl.String, "optimizer": pl.String}
+    schema |= {c.field: pl.Int64 if c.format == "d" else pl.Float64 for c in SCENARIO_COLUMNS}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def generator_table(report: Mapping[str, Any]) -> pl.DataFrame:

@@ -8,21 +8,21 @@ HiGHS thread each); every worker loads the dataset's saved models once.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout
 from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
 from pagegen.optimizer import NODE_LIMIT, OPTIMIZERS, Page, optimize
 
-_worker: dict[str, Any] = {}
+if TYPE_CHECKING:
+    from pagegen.serving import PageService
 
 
 def evaluate_pages(
@@ -41,17 +41,8 @@ def evaluate_pages(
 
     service = PageService(dataset, data_dir)  # trains and saves missing models once, before the workers
     user_ids = [int(u) for u in service.user_ids()[:max_users]]
-    chunks = [chunk.tolist() for chunk in np.array_split(np.array(user_ids), max(1, workers * 8)) if len(chunk)]
     started = time.perf_counter()
-    settings = (dataset, str(data_dir), layout, tuple(optimizers), node_limit)
-    if workers > 1:
-        # Fresh interpreters: forking a parent that already runs torch's thread pools can hang.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=settings) as pool:
-            results = [row for part in pool.map(_pages_for, chunks) for row in part]
-    else:
-        _start_worker(*settings, service=service)
-        results = [row for chunk in chunks for row in _pages_for(chunk)]
+    results = map_users(_pages_for, (layout, tuple(optimizers), node_limit), user_ids, service=service, workers=workers)
     seconds = time.perf_counter() - started
     catalogue = service.experiment.serving.n_items
     summary: dict[str, Any] = {"dataset": dataset, "layout": layout.name, "users": len(user_ids), "seconds": seconds}
@@ -76,29 +67,17 @@ def evaluate_pages(
     return summary
 
 
-def _start_worker(
-    dataset: str, data_dir: str, layout: Layout, optimizers: tuple[str, ...], node_limit: int, service: Any = None
-) -> None:
-    from pagegen.serving import PageService
-
-    _worker.update(
-        service=service or PageService(dataset, Path(data_dir)),
-        layout=layout,
-        optimizers=optimizers,
-        node_limit=node_limit,
-    )
-
-
-def _pages_for(user_ids: list[int]) -> list[dict[str, Any]]:
-    service, layout = _worker["service"], _worker["layout"]
+def _pages_for(
+    service: PageService, context: tuple[Layout, tuple[str, ...], int], user_ids: list[int]
+) -> list[dict[str, Any]]:
+    layout, optimizers, node_limit = context
     share = service.item_share
     results = []
     for user_id in user_ids:
         problem = service.problem(user_id, layout)
         held_out = service.experiment.held_out_item(user_id)
         pages: dict[str, Page] = {
-            name: optimize(problem, name, node_limit=_worker["node_limit"], compare=False)
-            for name in _worker["optimizers"]
+            name: optimize(problem, name, node_limit=node_limit, compare=False) for name in optimizers
         }
         size = max(len(page.item_ids) for page in pages.values())
         top_picks = service.builder.top_picks(service.history(user_id), size)

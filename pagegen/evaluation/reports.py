@@ -9,7 +9,11 @@ from typing import Any
 
 from pagegen.data.store import atomic_path
 
-REPORTS = {"generators": "pagegen evaluate --model all", "pages": "pagegen evaluate-pages"}  # name → the command
+REPORTS = {  # name → the command that writes it
+    "generators": "pagegen evaluate --model all",
+    "pages": "pagegen evaluate-pages",
+    "scenarios": "pagegen evaluate-pages --scenarios",
+}
 
 
 def report_path(data_dir: Path, dataset: str, name: str) -> Path:

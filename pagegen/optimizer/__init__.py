@@ -14,7 +14,7 @@ import time
 from pagegen.errors import ConfigError
 from pagegen.optimizer.baselines import greedy_page, mmr_page
 from pagegen.optimizer.decompose import decompose
-from pagegen.optimizer.ilp import build_page_problem, solve_page_model
+from pagegen.optimizer.ilp import build_page_problem, export_lp, solve_page_model
 from pagegen.optimizer.page import (
     RELAXATION_ORDER,
     Page,
@@ -112,6 +112,7 @@ __all__ = [
     "GAP",
     "NODE_LIMIT",
     "OPTIMIZERS",
+    "export_lp",
     "RELAXATION_ORDER",
     "Page",
     "PageItem",

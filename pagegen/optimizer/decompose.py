@@ -30,7 +30,9 @@ from pagegen.optimizer.problem import PageProblem
 
 ITERATIONS = 80  # subgradient steps at most: enough to prove ≥ 99 % of ml-100k pages (see README)
 STALL = 4  # steps without a lower bound before the step size halves
+FIRST_STEP = 6.0  # the first Polyak step factor: large, as the target (the best page) sits below the dual optimum
 FORBIDDEN = -1e9  # assignment value of a row that may not take a tile
+FORCED = 1e6  # added to a row's assignment values when the page must show it: it outweighs any page
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,15 @@ class _Prices:
         self.row_type = types
         counts = Counter(types)
         self.capped_types = sorted(t for t in counts if counts[t] > constraints.max_rows_per_type)
-        self.required_types = sorted(
+        keepable = {
             t
-            for t in set(constraints.required_row_types)
+            for t in constraints.required_row_types
             if any(allowed[r].any() for r in range(len(rows)) if types[r] == t)
-        )
+        }
+        # A required type with one row is that row, placed for certain by the assignment itself (exact);
+        # a required type with several rows is priced.
+        self.forced = sorted(types.index(t) for t in keepable if counts[t] == 1)
+        self.required_types = sorted(t for t in keepable if counts[t] > 1)
         # Tiles left empty only when no assignment of rows to tiles can fill them all.
         fill = np.where(allowed.T, 1.0, 0.0)
         filled = fill[linear_sum_assignment(fill, maximize=True)].sum() if len(rows) else 0.0
@@ -154,12 +160,13 @@ class _Prices:
                 cards[r, t] = tuple(chosen[p])
         adjust = np.array([need_price.get(kind, 0.0) - cap_price.get(kind, 0.0) for kind in self.row_type])
         worth = np.where(worth > FORBIDDEN, worth + adjust[None, :], FORBIDDEN)
+        worth[:, self.forced] = np.where(worth[:, self.forced] > FORBIDDEN, worth[:, self.forced] + FORCED, FORBIDDEN)
         if self.may_leave_empty:
             worth = np.hstack([worth, np.zeros((n_tiles, n_tiles))])
         tiles, rows = linear_sum_assignment(worth, maximize=True)
-        value = float(worth[tiles, rows].sum())
-        if value <= FORBIDDEN / 2:
+        if (worth[tiles, rows] <= FORBIDDEN / 2).any() or not set(self.forced) <= set(rows.tolist()):
             return np.inf, []
+        value = float(worth[tiles, rows].sum()) - FORCED * len(self.forced)
         value += float(item_price[self.shared].sum()) if self.price_cap == np.inf else float(item_price.sum())
         value += sum(price * problem.constraints.max_rows_per_type for price in cap_price.values())
         value -= sum(need_price.values())
@@ -210,7 +217,7 @@ def decompose(
     need_price = dict.fromkeys(prices.required_types, 0.0)
     repaired: dict[tuple[tuple[int, int], ...], tuple[Placement, ...]] = {}
     incumbent = tuple(start)
-    bound, step, stall, done = np.inf, 1.0, 0, 0
+    bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
     for done in range(1, iterations + 1):
         value, choices = prices.solve(item_price, group_price, cap_price, need_price)
         if value == np.inf:
@@ -221,6 +228,9 @@ def decompose(
         if key not in repaired:
             repaired[key] = _repair(problem, prices, choices)
             incumbent = best_page(problem, [incumbent, repaired[key]])
+        priced = _as_shown(problem, choices)
+        if priced is not None:
+            incumbent = best_page(problem, [incumbent, priced])
         lower = page_objective(problem, incumbent) if _keeps_all(problem, prices, incumbent) else None
         if lower is not None and bound - lower <= gap * max(abs(lower), 1e-9):
             return DecompositionResult(incumbent, bound, True, done)
@@ -267,9 +277,23 @@ def _keeps_all(problem: PageProblem, prices: _Prices, placements: Sequence[Place
     return (
         missed["min_new_items"] == missed["min_page_genres"] == 0
         and all(kind in types for kind in prices.required_types)
+        and all(any(p.row == r for p in placements) for r in prices.forced)
         and all(filled.get(t) == kind for t, kind in prices.pinned_kept.items())
         and len(filled) >= prices.fillable
     )
+
+
+def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]]) -> tuple[Placement, ...] | None:
+    """The priced page itself when it breaks no hard rule (no repeat under hard de-duplication, every
+    row within its genre share): at good prices it is often the best page."""
+    if not choices:
+        return None
+    shown = [problem.rows[r].items[k] for _, r, cards in choices for k in cards]
+    if problem.constraints.dedup == "hard" and len(shown) != len(set(shown)):
+        return None
+    if not all(_fits_share(problem, r, problem.tiles[t].slots, cards) for t, r, cards in choices):
+        return None
+    return tuple(_cover(problem, better_rows_higher(problem, [Placement(t, r, cards) for t, r, cards in choices])))
 
 
 def _repair(

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -40,6 +41,7 @@ from pagegen.optimizer.page import (
     relaxation_charges,
     shortfalls,
 )
+from pagegen.data.store import atomic_path
 from pagegen.optimizer.problem import PageProblem
 
 
@@ -229,6 +231,16 @@ def build_page_problem(problem: PageProblem) -> PageModel:
         - charges["fill_every_tile"] * pulp.lpSum(empty.values())
     )
     return PageModel(problem, lp, place, card, size_class, covers, time.perf_counter() - started)
+
+
+def export_lp(problem: PageProblem, path: Path) -> Path:
+    """Write the page's program in LP format to ``path`` (atomically): the model a person can read and
+    hand to any solver."""
+    model = build_page_problem(problem)
+    with atomic_path(path) as temp:
+        model.lp.writeLP(str(temp.with_suffix(".lp")))
+        temp.with_suffix(".lp").replace(temp)
+    return path
 
 
 def solve_page_model(

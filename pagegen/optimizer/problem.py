@@ -13,6 +13,7 @@ within the layout's item rules, so de-duplication and genre caps still leave eno
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,10 +55,16 @@ class PageProblem:
         """The most cards of one genre a row may show in a tile of ``slots`` cards (its own genre aside)."""
         return max(1, math.floor(self.constraints.max_genre_share * slots))
 
-    def capped_genres(self, row: CandidateRow) -> set[str]:
+    def capped_genres(self, row: CandidateRow) -> frozenset[str]:
         """Genres the per-row share applies to: all but the genre a genre or explore row is about."""
-        present = {g for item in row.items for g in self.facts[item].genres}
-        return present - set(row.reason.genres)
+        return self._capped_genres[row.row_id]
+
+    @functools.cached_property
+    def _capped_genres(self) -> dict[str, frozenset[str]]:
+        return {
+            row.row_id: frozenset({g for item in row.items for g in self.facts[item].genres} - set(row.reason.genres))
+            for row in self.rows
+        }
 
 
 def prepare_problem(

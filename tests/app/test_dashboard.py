@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pagegen.cli import main
 from pagegen.data import store
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
+from tests.app.test_views import scenario_report
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 SMALL_SASREC = [
@@ -184,7 +186,15 @@ def test_insights_charts_and_saved_reports(prepared):
     save_report(data_dir, "synth", "generators", {"reports": [
         {"model": "ease", "metrics": {"ndcg@10": 0.1}, "fit_seconds": 0.1, "score_seconds": 0.01}]})  # fmt: skip
     app.run()
+    assert not app.exception
+    assert [info.value for info in app.info] == [
+        "No saved scenario benchmark for synth: run `pagegen evaluate-pages --scenarios --dataset synth`."
+    ]
+    save_report(data_dir, "synth", "scenarios", dataclasses.asdict(scenario_report()))
+    app.run()
     assert not app.exception and not app.info
+    assert list(app.dataframe[-2].value["scenario"]) == ["kids", "kids"]
+    assert "greedy breaks a rule the ILP keeps on 1 users" in app.code[0].value
     assert len(app.get("vega_lite_chart")) == 4
     assert list(app.dataframe[-1].value["model"]) == ["ease"]
 

@@ -5,6 +5,14 @@ import dataclasses
 import pytest
 
 from pagegen.app import views
+from pagegen.evaluation.reports import save_report
+from pagegen.evaluation.scenarios import (
+    SCENARIO_COLUMNS,
+    OptimizerResult,
+    ScenarioReport,
+    ScenarioResult,
+    load_scenarios,
+)
 from pagegen.rows import ItemFacts
 from tests.app.test_render import _item, _page, _row
 
@@ -59,3 +67,34 @@ def test_saved_reports_as_tables():
     views.optimizer_chart(table).to_dict()
     generators = {"reports": [{"model": "ease", "metrics": {"ndcg@10": 0.2}, "fit_seconds": 1, "score_seconds": 0.1}]}
     assert views.generator_table(generators).row(0) == ("ease", 0.2, 1, 0.1)
+
+
+def scenario_report() -> ScenarioReport:
+    """A hand-made scenario report: 4 users, 8 tiles, 30 rows shown (so 2 tiles empty); the dashboard
+    test saves it too."""
+
+    def result(optimizer, objective, optimal):
+        return OptimizerResult(
+            optimizer=optimizer, pages=4, filled=0.975, rows_shown=30, rows_short=1, tiles_empty=8 * 4 - 30,
+            relaxed_pages=1, relaxations={"min_page_genres": 1}, objective=objective, hit=0.25, carousel_ndcg=0.1,
+            intra_row_diversity=0.6, genres_covered=9.5, catalog_coverage=0.3, exposure_gini=0.7, p50_ms=12.0,
+            p95_ms=40.0, optimal_share=optimal,
+        )  # fmt: skip
+
+    kids = ScenarioResult(
+        scenario="kids", layout="kids", settings={}, description="children", card_slots=33, tiles=8,
+        optimizers=(result("ilp", 2.0, 0.75), result("greedy", 1.5, None)), greedy_breaks_ilp_keeps=1,
+        ilp_breaks_greedy_keeps=0, ilp_below_greedy=0, ilp_below_rule_keeping_greedy=0,
+    )  # fmt: skip
+    return ScenarioReport(dataset="synth", users=4, workers=1, node_limit=2000, seconds=3.5, scenarios=(kids,))
+
+
+def test_saved_scenario_report_as_a_table(tmp_path):
+    save_report(tmp_path, "synth", "scenarios", dataclasses.asdict(scenario_report()))
+    table = views.scenario_table(load_scenarios(tmp_path, "synth"))
+    assert table.columns == ["scenario", "optimizer", *(c.field for c in SCENARIO_COLUMNS)]
+    assert table["optimizer"].to_list() == ["ilp", "greedy"] and table["scenario"].to_list() == ["kids", "kids"]
+    assert table["objective"].to_list() == [2.0, 1.5] and table["optimal_share"].to_list() == [0.75, None]
+    assert table["tiles_empty"].to_list() == [2, 2]
+    save_report(tmp_path, "synth", "scenarios", {"users": 4})  # an older shape reads as no report
+    assert load_scenarios(tmp_path, "synth") is None
