@@ -291,6 +291,8 @@ def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...
     shown = [problem.rows[r].items[k] for _, r, cards in choices for k in cards]
     if problem.constraints.dedup == "hard" and len(shown) != len(set(shown)):
         return None
+    if not _within_type_caps(problem, [r for _, r, _ in choices]):
+        return None
     if not all(_fits_share(problem, r, problem.tiles[t].slots, cards) for t, r, cards in choices):
         return None
     return tuple(_cover(problem, better_rows_higher(problem, [Placement(t, r, cards) for t, r, cards in choices])))
@@ -301,7 +303,7 @@ def _repair(
 ) -> tuple[Placement, ...]:
     """A real page from a priced one: its rows in its tiles (better rows higher among equal tiles), cards
     chosen again without repeats, then each row's genre share and the page's coverage restored."""
-    if not choices:
+    if not choices or not _within_type_caps(problem, [r for _, r, _ in choices]):
         return ()
     rows = {t: r for t, r, _ in choices}
     if problem.constraints.dedup == "hard":
@@ -415,6 +417,11 @@ def _cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]
             Placement(placements[index].tile, placements[index].row, cards),
             *placements[index + 1 :],
         ]
+
+
+def _within_type_caps(problem: PageProblem, rows: Sequence[int]) -> bool:
+    counts = Counter(problem.rows[r].reason.row_type for r in rows)
+    return max(counts.values(), default=0) <= problem.constraints.max_rows_per_type
 
 
 def _fits_share(problem: PageProblem, r: int, slots: int, cards: Sequence[int]) -> bool:

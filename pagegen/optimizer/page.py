@@ -247,6 +247,11 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
                     "a genre over its share of the row",
                 )
             )
+    for row_type, count in sorted(types.items()):
+        if count > constraints.max_rows_per_type:
+            unmet.append(
+                Relaxation(f"max_rows_per_type.{row_type}", constraints.max_rows_per_type, count, "too many such rows")
+            )
     if constraints.dedup == "hard" and len(shown) != len(set(shown)):
         unmet.append(Relaxation("dedup", 0, len(shown) - len(set(shown)), "items repeat on the page"))
     return tuple(unmet)
