@@ -24,7 +24,7 @@ from pagegen.layout import Constraints, Layout, parse_constraints
 from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
 from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, optimize, prepare_problem, row_depth
-from pagegen.rows import ItemFacts, RowRules, RowBuilder
+from pagegen.rows import ItemFacts, RowBuilder, RowRules
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt

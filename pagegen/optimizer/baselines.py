@@ -48,19 +48,13 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
     for t, tile in enumerate(problem.tiles):
         unmet_required = [r for r in constraints.required_row_types if type_counts[r] == 0]
         free_tiles_left = sum(1 for later in problem.tiles[t:] if later.pinned is None)
-        eligible = [
+        available = [
             r
             for r, row in enumerate(problem.rows)
-            if r not in used_rows
-            and type_counts[row.reason.row_type] < constraints.max_rows_per_type
-            and (tile.pinned is None or row.reason.row_type == tile.pinned)
+            if r not in used_rows and type_counts[row.reason.row_type] < constraints.max_rows_per_type
         ]
-        if tile.pinned is not None and not any(problem.rows[r].reason.row_type == tile.pinned for r in eligible):
-            eligible = [
-                r
-                for r in range(len(problem.rows))
-                if r not in used_rows and type_counts[problem.rows[r].reason.row_type] < constraints.max_rows_per_type
-            ]
+        pinned = [r for r in available if problem.rows[r].reason.row_type == tile.pinned and problem.fits(r, t)]
+        eligible = pinned or available  # a pinned tile takes another row only when none of its type fits
         if tile.pinned is None and 0 < len(unmet_required) >= free_tiles_left:
             reserved = [r for r in eligible if problem.rows[r].reason.row_type in unmet_required]
             eligible = reserved or eligible

@@ -129,7 +129,7 @@ class _Prices:
         # Tiles left empty only when no assignment of rows to tiles can fill them all.
         fill = np.where(allowed.T, 1.0, 0.0)
         filled = fill[linear_sum_assignment(fill, maximize=True)].sum() if len(rows) else 0.0
-        self.fillable = int(round(filled))
+        self.fillable = round(float(filled))
         self.may_leave_empty = self.fillable < len(tiles)
 
     def solve(

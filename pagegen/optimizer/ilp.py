@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from pagegen.data.store import atomic_path
 from pagegen.optimizer.page import (
     Placement,
     best_page,
@@ -41,7 +42,6 @@ from pagegen.optimizer.page import (
     relaxation_charges,
     shortfalls,
 )
-from pagegen.data.store import atomic_path
 from pagegen.optimizer.problem import PageProblem
 
 

@@ -18,7 +18,7 @@ from pagegen.optimizer import GAP, optimize, prepare_problem
 from pagegen.optimizer.baselines import greedy_page
 from pagegen.optimizer.decompose import DecompositionResult, decompose
 from pagegen.optimizer.ilp import build_page_problem, solve_page_model
-from pagegen.optimizer.page import SolverReport, assemble_page, page_objective, shortfalls, unmet_constraints
+from pagegen.optimizer.page import SolverReport, assemble_page, page_objective, unmet_constraints
 from pagegen.rows import CandidateRow, ItemFacts, RowReason
 
 FREE = Constraints(max_genre_share=1.0, min_page_genres=0, min_relevance_quantile=0.0, max_rows_per_type=10)
