@@ -102,7 +102,7 @@ def _keep_required_possible(
     after = shown + [problem.rows[r].items[c] for c in candidates]
     for row_type in required:
         rows = [i for i, row in enumerate(problem.rows) if row.reason.row_type == row_type and i not in used_rows]
-        possible = [i for i in rows if len(_take(problem, i, slots, _all(problem, i), after)) == slots]
+        possible = [i for i in rows if len(take_cards(problem, i, slots, _all(problem, i), after)) == slots]
         if rows and not possible:
             options = []
             for i in (i for i in rows if i in eligible):
@@ -126,23 +126,20 @@ def _allowed(problem: PageProblem, r: int, candidate: int, shown: list[int]) -> 
     return problem.constraints.dedup != "hard" or problem.rows[r].items[candidate] not in shown
 
 
-def _fits_genre_share(problem: PageProblem, r: int, slots: int, genre_counts: Counter[str], candidate: int) -> bool:
-    row = problem.rows[r]
-    capped = problem.capped_genres(row)
-    cap = problem.genre_cap(slots)
-    return all(genre_counts[g] < cap for g in problem.facts[row.items[candidate]].genres if g in capped)
-
-
-def _take(problem: PageProblem, r: int, slots: int, order: list[int], shown: list[int]) -> tuple[int, ...]:
+def take_cards(problem: PageProblem, r: int, slots: int, order: list[int], shown: list[int]) -> tuple[int, ...]:
     """The first ``slots`` candidates in ``order`` that keep de-duplication and the genre share."""
+    row = problem.rows[r]
+    capped, cap = problem.capped_genres(row), problem.genre_cap(slots)
+    taken_before = set(shown) if problem.constraints.dedup == "hard" else set()
     genre_counts: Counter[str] = Counter()
     taken: list[int] = []
     for candidate in order:
         if len(taken) == slots:
             break
-        if _allowed(problem, r, candidate, shown) and _fits_genre_share(problem, r, slots, genre_counts, candidate):
+        genres = [g for g in problem.facts[row.items[candidate]].genres if g in capped]
+        if row.items[candidate] not in taken_before and all(genre_counts[g] < cap for g in genres):
             taken.append(candidate)
-            genre_counts.update(problem.facts[problem.rows[r].items[candidate]].genres)
+            genre_counts.update(genres)
     return tuple(taken)
 
 
@@ -155,7 +152,7 @@ def _fill_by_temperature(
         for item, score in zip(row.items, row.scores, strict=True)
     ]
     order = sorted(_all(problem, r), key=lambda c: (-adjusted[c], c))
-    return _take(problem, r, slots, order, shown)
+    return take_cards(problem, r, slots, order, shown)
 
 
 class _PageSimilarity:
@@ -182,12 +179,11 @@ def _fill_by_mmr(
     problem: PageProblem, r: int, slots: int, shown: list[int], similarity: _PageSimilarity, *, trade_off: float
 ) -> tuple[int, ...]:
     row = problem.rows[r]
-    genre_counts: Counter[str] = Counter()
     remaining = [c for c in _all(problem, r) if _allowed(problem, r, c, shown)]
     taken: list[int] = []
     while remaining and len(taken) < slots:
         in_row = [row.items[c] for c in taken]
-        remaining = [c for c in remaining if _fits_genre_share(problem, r, slots, genre_counts, c)]
+        remaining = [c for c in remaining if problem.within_genre_share(r, slots, [*taken, c])]
         if not remaining:
             break
         pick = max(
@@ -199,7 +195,6 @@ def _fill_by_mmr(
         )
         taken.append(pick)
         remaining.remove(pick)
-        genre_counts.update(problem.facts[row.items[pick]].genres)
     # MMR chooses which items; the cards still run best score first, as attention falls along the row.
     return tuple(sorted(taken, key=lambda c: (-row.scores[c], c)))
 

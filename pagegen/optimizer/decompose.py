@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from pagegen.optimizer.baselines import take_cards
 from pagegen.optimizer.page import Placement, best_page, better_rows_higher, page_objective, page_rank, shortfalls
 from pagegen.optimizer.problem import PageProblem
 
@@ -100,13 +101,15 @@ class _Prices:
         # Genre share: one price per (row, tile size, genre) that could break it.
         self.groups: list[tuple[int, int, np.ndarray]] = []  # (row, slots, candidate mask)
         for r, row in enumerate(rows):
+            masks: dict[str, np.ndarray] = {}
+            capped = problem.capped_genres(row)
+            for k, item in enumerate(row.items):
+                for genre in problem.facts[item].genres:
+                    if genre in capped:
+                        masks.setdefault(genre, np.zeros(self.depth, dtype=bool))[k] = True
             for slots in sorted({tiles[t].slots for t in range(len(tiles)) if allowed[r, t]}):
                 cap = problem.genre_cap(slots)
-                for genre in sorted(problem.capped_genres(row)):
-                    mask = np.zeros(self.depth, dtype=bool)
-                    mask[: len(row.items)] = [genre in problem.facts[i].genres for i in row.items]
-                    if mask.sum() > cap:
-                        self.groups.append((r, slots, mask))
+                self.groups += [(r, slots, masks[g]) for g in sorted(masks) if masks[g].sum() > cap]
         self.group_cap = np.array([problem.genre_cap(slots) for _, slots, _ in self.groups], dtype=float)
         self.groups_of: dict[tuple[int, int], list[int]] = {}  # (row, slots) → its groups
         for q, (r, slots, _) in enumerate(self.groups):
@@ -293,7 +296,7 @@ def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...
         return None
     if not _within_type_caps(problem, [r for _, r, _ in choices]):
         return None
-    if not all(_fits_share(problem, r, problem.tiles[t].slots, cards) for t, r, cards in choices):
+    if not all(problem.within_genre_share(r, problem.tiles[t].slots, cards) for t, r, cards in choices):
         return None
     return tuple(_cover(problem, better_rows_higher(problem, [Placement(t, r, cards) for t, r, cards in choices])))
 
@@ -316,7 +319,7 @@ def _repair(
     used = Counter(problem.rows[rows[t]].items[k] for t in cards for k in cards[t])
     for t in sorted(rows):
         r = rows[t]
-        kept = _within_genre_share(problem, r, problem.tiles[t].slots, cards[t], used)
+        kept = _restore_genre_share(problem, r, problem.tiles[t].slots, cards[t], used)
         if kept is None:
             return ()
         placements.append(Placement(t, r, kept))
@@ -345,32 +348,21 @@ def _cards_by_assignment(problem: PageProblem, rows: dict[int, int]) -> dict[int
     return {t: sorted(chosen) for t, chosen in cards.items()}
 
 
-def _within_genre_share(
+def _restore_genre_share(
     problem: PageProblem, r: int, slots: int, cards: Sequence[int], used: Counter[int]
 ) -> tuple[int, ...] | None:
     """The row's cards with no genre over its share: when one is over, the row keeps its best cards that
     fit and fills the rest with the best candidates that fit and are not shown elsewhere (hard
     de-duplication); None when the row cannot be filled."""
-    row = problem.rows[r]
-    capped, cap = problem.capped_genres(row), problem.genre_cap(slots)
-    counts = Counter(g for k in cards for g in problem.facts[row.items[k]].genres if g in capped)
-    if all(count <= cap for count in counts.values()):
+    if problem.within_genre_share(r, slots, cards):
         return tuple(sorted(cards))
+    row = problem.rows[r]
     for k in cards:
         used[row.items[k]] -= 1
-    kept: list[int] = []
-    counts = Counter()
-    hard = problem.constraints.dedup == "hard"
-    for k in [*sorted(cards), *range(len(row.items))]:
-        if len(kept) == slots:
-            break
-        genres = [g for g in problem.facts[row.items[k]].genres if g in capped]
-        if k in kept or any(counts[g] >= cap for g in genres) or (hard and used[row.items[k]] > 0):
-            continue
-        kept.append(k)
-        counts.update(genres)
-    for k in kept:
-        used[row.items[k]] += 1
+    elsewhere = [item for item, count in used.items() if count > 0]
+    order = list(dict.fromkeys([*sorted(cards), *range(len(row.items))]))
+    kept = take_cards(problem, r, slots, order, elsewhere)
+    used.update(row.items[k] for k in kept)
     return tuple(sorted(kept)) if len(kept) == slots else None
 
 
@@ -399,7 +391,7 @@ def _cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]
                     continue
                 for out in placement.candidates:
                     cards = tuple(sorted([c for c in placement.candidates if c != out] + [k]))
-                    if not _fits_share(problem, placement.row, slots, cards):
+                    if not problem.within_genre_share(placement.row, slots, cards):
                         continue
                     trial = [
                         *placements[:index],
@@ -422,10 +414,3 @@ def _cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]
 def _within_type_caps(problem: PageProblem, rows: Sequence[int]) -> bool:
     counts = Counter(problem.rows[r].reason.row_type for r in rows)
     return max(counts.values(), default=0) <= problem.constraints.max_rows_per_type
-
-
-def _fits_share(problem: PageProblem, r: int, slots: int, cards: Sequence[int]) -> bool:
-    row = problem.rows[r]
-    capped, cap = problem.capped_genres(row), problem.genre_cap(slots)
-    counts = Counter(g for k in cards for g in problem.facts[row.items[k]].genres if g in capped)
-    return all(count <= cap for count in counts.values())

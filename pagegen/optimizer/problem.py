@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,12 @@ class PageProblem:
     def capped_genres(self, row: CandidateRow) -> frozenset[str]:
         """Genres the per-row share applies to: all but the genre a genre or explore row is about."""
         return self._capped_genres[row.row_id]
+
+    def within_genre_share(self, row: int, slots: int, candidates: Sequence[int]) -> bool:
+        """Whether these candidates of row ``row`` keep its genre share in a tile of ``slots`` cards."""
+        items, capped = self.rows[row].items, self.capped_genres(self.rows[row])
+        counts = Counter(g for k in candidates for g in self.facts[items[k]].genres if g in capped)
+        return max(counts.values(), default=0) <= self.genre_cap(slots)
 
     @functools.cached_property
     def _capped_genres(self) -> dict[str, frozenset[str]]:
