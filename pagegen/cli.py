@@ -676,9 +676,7 @@ def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
     for name, baseline in report.baselines.items():
         lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
     for relaxation in report.relaxations:
-        lines.append(
-            f"relaxed {relaxation.constraint}: asked {relaxation.asked:g}, got {relaxation.got:g} ({relaxation.note})"
-        )
+        lines.append(f"relaxed {relaxation.describe()}")
     if report.message:
         lines.append(report.message)
     return "\n".join(lines)

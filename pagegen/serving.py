@@ -7,6 +7,7 @@ trained and saved when not) and the row builder; ``page()`` turns a user and a l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.layout import Constraints, Layout, parse_constraints
 from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
-from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, optimize, prepare_problem, row_depth
+from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, Relaxation, optimize, prepare_problem, row_depth
 from pagegen.rows import ItemFacts, RowBuilder, RowRules
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
@@ -97,12 +98,22 @@ class PageService:
         if unknown:
             raise ConfigError(f"unknown genre {unknown[0]!r}; genres: {', '.join(sorted(known_genres))}")
         history = self._history_or_picks(user_id, liked)
-        rules = RowRules(constraints.allowed_genres, constraints.min_relevance_quantile, constraints.max_genre_share)
-        rows = self.builder.build(
+        needed = layout.total_slots if constraints.dedup == "hard" else max(tile.slots for tile in layout.tiles)
+        rules = RowRules(
+            constraints.allowed_genres, constraints.min_relevance_quantile, constraints.max_genre_share, needed
+        )
+        built = self.builder.build(
             history, beta=constraints.popularity_beta, genres=genres, rules=rules, depth=row_depth(layout)
         )
-        facts = self.builder.facts({item for row in rows for item in row.items})
-        return prepare_problem(rows, facts, layout, constraints, user_id=user_id)
+        facts = self.builder.facts({item for row in built.rows for item in row.items})
+        relaxed: tuple[Relaxation, ...] = ()
+        if built.relevance_floor < constraints.min_relevance_quantile:
+            why = f"fewer than the page's {needed} cards pass it"
+            relaxed = (
+                Relaxation("min_relevance_quantile", constraints.min_relevance_quantile, built.relevance_floor, why),
+            )
+            constraints = dataclasses.replace(constraints, min_relevance_quantile=built.relevance_floor)
+        return prepare_problem(built.rows, facts, layout, constraints, user_id=user_id, item_relaxations=relaxed)
 
     def genres(self) -> list[str]:
         """The catalogue's genres, most common first (the onboarding choices)."""

@@ -24,7 +24,7 @@ st.caption(
     + (f" · {report.message}" if report.message else "")
 )
 if report.relaxations:
-    relaxed = "; ".join(f"{r.constraint}: asked {r.asked:g}, got {r.got:g} ({r.note})" for r in report.relaxations)
+    relaxed = "; ".join(relaxation.describe() for relaxation in report.relaxations)
     st.info(f"Relaxed to fit the page: {relaxed}", icon=":material/balance:")
 if context.held_out is not None and context.held_out in page.item_ids:
     where = next(

@@ -339,8 +339,8 @@ def _cards_by_assignment(problem: PageProblem, rows: dict[int, int]) -> dict[int
         attention = problem.tile_attention(t) * problem.slot_attention(s)
         worth[p, [column[i] for i in row.items]] = attention * np.asarray(row.scores)
     chosen_positions, chosen_items = linear_sum_assignment(worth, maximize=True)
-    if (worth[chosen_positions, chosen_items] <= FORBIDDEN / 2).any():
-        return None
+    if len(chosen_positions) < len(positions) or (worth[chosen_positions, chosen_items] <= FORBIDDEN / 2).any():
+        return None  # fewer items than cards, or a card only an item of another row could fill
     cards: dict[int, list[int]] = {t: [] for t in rows}
     for p, i in zip(chosen_positions.tolist(), chosen_items.tolist(), strict=True):
         t = positions[p][0]

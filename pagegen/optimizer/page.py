@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagegen.optimizer.problem import PageProblem
+from pagegen.optimizer.problem import PageProblem, Relaxation
 from pagegen.rows import RowReason
 
 # The page-level rules that give way when they cannot all be kept, the first to give way first. They give
@@ -55,16 +55,6 @@ class PageRow:
     attention: float
     title_source: str = "template"  # template, model or cache (the titles stage sets it)
     title_note: str = ""  # why a row kept its template title
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """A constraint the page does not meet, with what was asked and what the page has."""
-
-    constraint: str
-    asked: float
-    got: float
-    note: str
 
 
 @dataclass(frozen=True)
@@ -121,7 +111,11 @@ def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[st
     constraints = problem.constraints
     shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
     types = Counter(problem.rows[p.row].reason.row_type for p in placements)
-    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
+    filled = {  # a tile counts as filled only by a full row
+        p.tile: problem.rows[p.row].reason.row_type
+        for p in placements
+        if len(p.candidates) == problem.tiles[p.tile].slots
+    }
     new_items = len({item for item in shown if problem.facts[item].is_new})
     genres = len({g for item in shown for g in problem.facts[item].genres})
     return {
@@ -173,7 +167,7 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
     shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
     types = Counter(problem.rows[p.row].reason.row_type for p in placements)
     filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
-    unmet: list[Relaxation] = []
+    unmet: list[Relaxation] = list(problem.item_relaxations)
     new_items = len({item for item in shown if problem.facts[item].is_new})
     if new_items < constraints.min_new_items:
         qualifying = len({i for row in problem.rows for i in row.items if problem.facts[i].is_new})

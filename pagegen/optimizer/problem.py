@@ -31,12 +31,27 @@ def row_depth(layout: Layout) -> int:
 
 
 @dataclass(frozen=True)
+class Relaxation:
+    """A constraint the page does not meet, with what was asked and what the page has."""
+
+    constraint: str
+    asked: float
+    got: float
+    note: str
+
+    def describe(self) -> str:
+        """One line for people, the same in the CLI and the dashboard."""
+        return f"{self.constraint}: asked {self.asked:g}, got {self.got:g} ({self.note})"
+
+
+@dataclass(frozen=True)
 class PageProblem:
     layout: Layout
     constraints: Constraints
     rows: tuple[CandidateRow, ...]  # eligible rows, candidates filtered, best score first, in builder order
     facts: Mapping[int, ItemFacts]
     user_id: int | None = None
+    item_relaxations: tuple[Relaxation, ...] = ()  # item rules the rows were built without (page too small)
 
     @property
     def tiles(self) -> tuple[Tile, ...]:
@@ -81,6 +96,7 @@ def prepare_problem(
     constraints: Constraints | None = None,
     *,
     user_id: int | None = None,
+    item_relaxations: tuple[Relaxation, ...] = (),
 ) -> PageProblem:
     """Keep the rows the layout allows and, in each, the items that pass the item-level rules (allowed
     genres, minimum relevance), best score first, at most ``row_depth(layout)``; drop rows left empty."""
@@ -109,4 +125,11 @@ def prepare_problem(
                     title=row.title,
                 )
             )
-    return PageProblem(layout=layout, constraints=constraints, rows=tuple(kept), facts=facts, user_id=user_id)
+    return PageProblem(
+        layout=layout,
+        constraints=constraints,
+        rows=tuple(kept),
+        facts=facts,
+        user_id=user_id,
+        item_relaxations=item_relaxations,
+    )

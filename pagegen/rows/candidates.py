@@ -7,6 +7,7 @@ different generators are comparable; the popularity slider then adds β · popul
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections import Counter
@@ -38,6 +39,13 @@ class RowRules:
     allowed_genres: tuple[str, ...] = ()  # empty: every genre
     min_relevance: float = 0.0  # the user's personal relevance percentile an item must reach
     max_genre_share: float = 1.0
+    min_items: int = 0  # the relevance floor gives way (never the genres) when fewer items than this pass
+
+
+@dataclass(frozen=True)
+class CandidateRows:
+    rows: tuple[CandidateRow, ...]
+    relevance_floor: float  # the floor the rows were built with: ``min_relevance``, or lower when it gave way
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ class RowBuilder:
         genres: Iterable[str] = (),
         rules: RowRules = RowRules(),
         depth: int | None = None,
-    ) -> list[CandidateRow]:
+    ) -> CandidateRows:
         """Every candidate row for a user with ``history`` (dense item indices, oldest first), each of up
         to ``depth`` items that pass ``rules``; ``genres`` a new user picked come first among the genre
         rows."""
@@ -137,7 +145,8 @@ class RowBuilder:
         scores, blend = self._scores(history)
         relevance = percentiles(blend)
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
-        unseen = self.qualifying(history, relevance, rules)
+        floor = self._relevance_floor(history, relevance, rules)
+        unseen = self.qualifying(history, relevance, dataclasses.replace(rules, min_relevance=floor))
         depth = depth or self.per_row
         row = functools.partial(self._row, relevance=relevance, depth=depth, genre_share=rules.max_genre_share)
         rows = [row(RowReason("top_picks", self.personal), biased(blend), unseen)]
@@ -169,7 +178,16 @@ class RowBuilder:
             rows.append(
                 row(RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore)
             )
-        return [candidate for candidate in rows if candidate.items]
+        return CandidateRows(tuple(candidate for candidate in rows if candidate.items), floor)
+
+    def _relevance_floor(self, history: np.ndarray, relevance: np.ndarray, rules: RowRules) -> float:
+        """``rules.min_relevance``, or the highest lower floor that lets ``rules.min_items`` items pass (a
+        small catalogue would otherwise leave the page with holes)."""
+        everything = self.qualifying(history, relevance, dataclasses.replace(rules, min_relevance=0.0))
+        passing = np.sort(relevance[everything])[::-1]
+        if rules.min_items == 0 or len(passing) == 0 or (passing >= rules.min_relevance).sum() >= rules.min_items:
+            return rules.min_relevance
+        return float(passing[min(rules.min_items, len(passing)) - 1])
 
     def qualifying(self, history: np.ndarray, relevance: np.ndarray, rules: RowRules) -> np.ndarray:
         """The items a page for this user may show: unseen, of an allowed genre, relevant enough."""
