@@ -128,7 +128,7 @@ def test_a_new_users_picks_shape_the_cold_start_page(service):
     types = [row.reason for row in page.rows]
     assert {r.anchor_item for r in types if r.row_type == "because_you_watched"} <= set(liked)
     assert not set(liked) & set(page.item_ids)  # liked items count as seen
-    rows = service.builder.build(service.experiment.serving.item_indices(liked), genres=[genre])
+    rows = service.builder.build(service.experiment.serving.item_indices(liked), genres=[genre]).rows
     assert next(r for r in rows if r.reason.row_type == "genre").reason.genres == (genre,)
     assert [f.title for f in service.recent(None, liked=liked)] == [service.popular_items()[i] for i in liked[::-1]]
 
@@ -141,3 +141,41 @@ def test_new_user_picks_are_checked(service):
         service.page(None, layout, liked=[99999])
     with pytest.raises(Exception, match="describe a new user"):
         service.page(int(service.user_ids()[0]), layout, liked=[1])
+
+
+def test_every_shown_row_is_full_and_every_shortfall_is_named(service):
+    user = int(service.user_ids()[4])
+    for name in ("default", "kids", "mixed", "discovery"):
+        layout = resolve_layout(name)
+        page = service.page(user, layout)
+        assert all(len(row.items) == row.slots for row in page.rows), name
+        named = {r.constraint for r in page.report.relaxations}
+        if len(page.rows) < len(layout.tiles):
+            assert "fill_every_tile" in named, name
+        if len(set(page.item_ids)) < layout.min_items:
+            assert "min_items" in named, name
+
+
+def test_export_lp_writes_the_pages_program(service, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PAGEGEN_DATA_DIR", str(service.data_dir))
+    target = tmp_path / "page.lp"
+    user = str(int(service.user_ids()[0]))
+    assert (
+        cli.main(["page", "--dataset", "synth", "--user", user, "--layout", "mobile", "--export-lp", str(target)]) == 0
+    )
+    capsys.readouterr()
+    text = target.read_text()
+    assert text.startswith("\\* page *\\") and "one_row_in_tile_0" in text and "item_once_" in text
+
+
+def test_a_user_with_one_interaction_gets_a_full_page(tmp_path):
+    # Issue 11's case: most of the catalogue ties for such a user; ties now share the middle rank, so
+    # the relevance floor keeps half the catalogue, not a handful of items.
+    write_dataset(
+        tmp_path, "sparse", synthesize(SynthConfig(users=300, items=400, interactions=600, seed=0)), source="test"
+    )
+    sparse = PageService("sparse", tmp_path, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
+    lone = next(int(u) for u in sparse.user_ids() if len(sparse.history(int(u))) == 1)
+    page = sparse.page(lone, resolve_layout("default"))
+    assert len(page.rows) == 8 and all(len(row.items) == row.slots == 10 for row in page.rows)
+    assert page.report.status == "optimal" and page.report.relaxations == ()

@@ -1,12 +1,16 @@
 """Candidate rows: reasons, titles, exclusions and the popularity slider, on a small synthetic set."""
 
+import math
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from pagegen.data import SynthConfig, load_dataset, synthesize, write_dataset
+from pagegen.data import schema as S
 from pagegen.errors import ConfigError
 from pagegen.generators import EASE, Popularity, SASRec, Trending, build_training_data
-from pagegen.rows import RowBuilder, RowReason, plain_title
+from pagegen.rows import RowBuilder, RowReason, RowRules, plain_title
 from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, percentiles
 
 
@@ -28,14 +32,15 @@ def built(tmp_path_factory):
 
 
 def test_percentiles_known_answer():
-    assert percentiles(np.array([0.1, 0.5, 0.3, 0.3])).tolist() == pytest.approx([0 / 3, 3 / 3, 1 / 3, 1 / 3])
+    # the two 0.3s hold ranks 1 and 2 between them: each gets the middle, 1.5
+    assert percentiles(np.array([0.1, 0.5, 0.3, 0.3])).tolist() == pytest.approx([0 / 3, 3 / 3, 1.5 / 3, 1.5 / 3])
 
 
 def test_rows_cover_the_row_types_and_never_show_seen_items(built):
     data, builder = built
     user = int(data.user_ids[0])
     history = data.history(user)
-    rows = builder.build(history)
+    rows = builder.build(history).rows
     types = {row.reason.row_type for row in rows}
     assert types >= {"top_picks", "up_next", "trending", "because_you_watched", "genre", "hidden_gems"}
     seen = set(data.item_ids[history].tolist())
@@ -50,7 +55,9 @@ def test_because_you_watched_anchors_on_the_latest_distinct_items(built):
     data, builder = built
     user = int(data.user_ids[1])
     history = data.history(user)
-    anchors = [row.reason.anchor_item for row in builder.build(history) if row.reason.row_type == "because_you_watched"]
+    anchors = [
+        row.reason.anchor_item for row in builder.build(history).rows if row.reason.row_type == "because_you_watched"
+    ]
     expected = list(dict.fromkeys(data.item_ids[history][::-1].tolist()))[:3]
     assert anchors == expected
 
@@ -59,7 +66,7 @@ def test_genre_explore_new_and_gem_rows_keep_to_their_items(built):
     data, builder = built
     user = int(data.user_ids[2])
     history = data.history(user)
-    rows = {row.row_id: row for row in builder.build(history)}
+    rows = {row.row_id: row for row in builder.build(history).rows}
     genres = dict(zip(data.item_ids.tolist(), data.catalogue["genres"].to_list(), strict=True))
     for row in rows.values():
         if row.reason.row_type in ("genre", "explore"):
@@ -78,7 +85,7 @@ def test_popularity_slider_moves_top_picks_along_the_popularity_axis(built):
     history = data.history(int(data.user_ids[3]))
 
     def mean_popularity(beta):
-        top = next(row for row in builder.build(history, beta=beta) if row.row_id == "top_picks")
+        top = next(row for row in builder.build(history, beta=beta).rows if row.row_id == "top_picks")
         return float(np.mean([builder.popularity[data.item_index(item)] for item in top.items]))
 
     assert mean_popularity(-1.0) < mean_popularity(0.0) < mean_popularity(1.0)
@@ -86,7 +93,7 @@ def test_popularity_slider_moves_top_picks_along_the_popularity_axis(built):
 
 def test_a_user_without_history_gets_popular_rows(built):
     _, builder = built
-    rows = builder.build(np.array([], dtype=np.int64))
+    rows = builder.build(np.array([], dtype=np.int64)).rows
     assert {row.reason.row_type for row in rows} >= {"top_picks", "trending"}
     assert not any(row.reason.row_type in ("because_you_watched", "genre", "up_next") for row in rows)
 
@@ -104,3 +111,41 @@ def test_missing_generators_are_named(built):
     data, _ = built
     with pytest.raises(ConfigError, match="candidate rows need the generators ease, trending"):
         RowBuilder(data, {"popularity": Popularity().fit(data)})
+
+
+def test_rows_are_built_within_the_layouts_item_rules(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[3]))
+    rules = RowRules(allowed_genres=("Comedy",), min_relevance=0.6)
+    candidates = builder.build(history, rules=rules, depth=8)
+    relevance = dict(zip(data.item_ids.tolist(), percentiles(builder._scores(history)[1]).tolist(), strict=True))
+    for row in candidates.rows:
+        assert len(row.items) <= 8
+        for item in row.items:
+            assert "Comedy" in data.catalogue[S.GENRES][data.item_index(item)]
+            assert relevance[item] >= 0.6 - 1e-6
+    assert candidates.relevance_floor == 0.6
+
+
+def test_no_genre_takes_more_than_its_share_of_a_rows_candidates(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[4]))
+    rows = builder.build(history, rules=RowRules(max_genre_share=0.25), depth=8).rows
+    for row in rows:
+        counts = Counter(g for item in row.items for g in data.catalogue[S.GENRES][data.item_index(item)])
+        for genre, count in counts.items():
+            if genre not in row.reason.genres:
+                assert count <= math.ceil(0.25 * 8), (row.row_id, genre)
+
+
+def test_the_relevance_floor_gives_way_when_too_few_items_pass_it(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[5]))
+    unseen = data.n_items - len(set(history.tolist()))
+    strict = builder.build(history, rules=RowRules(min_relevance=0.95), depth=40)
+    assert strict.relevance_floor == 0.95
+    # Asking for as many items as the user has not seen takes the floor down to the least relevant one.
+    relaxed = builder.build(history, rules=RowRules(min_relevance=0.95, min_items=unseen), depth=200)
+    assert relaxed.relevance_floor < 0.95
+    top = next(row for row in relaxed.rows if row.row_id == "top_picks")
+    assert len(top.items) == unseen
