@@ -54,6 +54,19 @@ class _Pairs:
     attention: np.ndarray
 
 
+@dataclass
+class _PriceState:
+    """The prices of the relaxed rules; each makes breaking its rule cost and keeping it pay."""
+
+    item: np.ndarray  # each item's appearances beyond one
+    group: np.ndarray  # each (row, tile size, genre) over its share
+    cap: dict[str, float]  # each row type over max_rows_per_type
+    need: dict[str, float]  # each required type (of several rows) missing
+    new: float  # per new card, for the page's new items
+    genres: float  # per genre covered, for the page's genres
+    genre: np.ndarray  # per genre: covered only with a card of it
+
+
 class _Prices:
     """The decomposition's arrays, built once per problem, and the priced subproblems."""
 
@@ -129,6 +142,21 @@ class _Prices:
         # a required type with several rows is priced.
         self.forced = sorted(types.index(t) for t in keepable if counts[t] == 1)
         self.required_types = sorted(t for t in keepable if counts[t] > 1)
+        # Page coverage: which candidates are new, which genres each carries, and what any page can reach.
+        self.is_new = np.zeros((len(rows), self.depth), dtype=bool)
+        self.genre_names = sorted({g for row in rows for i in row.items for g in problem.facts[i].genres})
+        column = {g: j for j, g in enumerate(self.genre_names)}
+        self.member = np.zeros((len(rows), self.depth, len(self.genre_names)), dtype=bool)
+        for r, row in enumerate(rows):
+            for k, item in enumerate(row.items):
+                self.is_new[r, k] = problem.facts[item].is_new
+                self.member[r, k, [column[g] for g in problem.facts[item].genres]] = True
+        # What any page can reach: the new items and genres of rows that can fill a tile at all.
+        showable = [row for r, row in enumerate(rows) if allowed[r].any()]
+        new_items = {i for row in showable for i in row.items if problem.facts[i].is_new}
+        genres = {g for row in showable for i in row.items for g in problem.facts[i].genres}
+        self.reachable_new = min(len(new_items), constraints.min_new_items)
+        self.reachable_genres = min(len(genres), constraints.min_page_genres)
         # Tiles left empty only when no assignment of rows to tiles can fill them all.
         fill = np.where(allowed.T, 1.0, 0.0)
         filled = fill[linear_sum_assignment(fill, maximize=True)].sum() if len(rows) else 0.0
@@ -136,18 +164,24 @@ class _Prices:
         self.may_leave_empty = self.fillable < len(tiles)
 
     def solve(
-        self, item_price: np.ndarray, group_price: np.ndarray, cap_price: dict[str, float], need_price: dict[str, float]
+        self, price: _PriceState, levels: tuple[int, int]
     ) -> tuple[float, list[tuple[int, int, tuple[int, ...]]]]:
-        """The priced page: its value (an upper bound) and its (tile, row, candidates) choices."""
+        """The priced page: its value and its (tile, row, candidates) choices. The value bounds the
+        objective of every page that keeps the rules the bound assumes and shows at least ``levels``
+        (distinct new items, genres)."""
         problem = self.problem
         n_rows, n_tiles = len(problem.rows), len(problem.tiles)
-        prices = np.append(item_price, 0.0)[self.item]  # (rows, depth): each candidate's item price
+        prices = np.append(price.item, 0.0)[self.item]  # (rows, depth): each candidate's item price
+        if price.new > 0:
+            prices = prices - price.new * self.is_new
+        if price.genre.any():
+            prices = prices - self.member @ price.genre
         genre_cost: dict[int, np.ndarray] = {}
         genre_bonus: dict[int, np.ndarray] = {}
         for q, (r, slots, mask) in enumerate(self.groups):
-            if group_price[q] > 0:
-                genre_cost.setdefault(slots, np.zeros_like(prices))[r] += group_price[q] * mask
-                genre_bonus.setdefault(slots, np.zeros(n_rows))[r] += group_price[q] * self.group_cap[q]
+            if price.group[q] > 0:
+                genre_cost.setdefault(slots, np.zeros_like(prices))[r] += price.group[q] * mask
+                genre_bonus.setdefault(slots, np.zeros(n_rows))[r] += price.group[q] * self.group_cap[q]
         worth = np.full((n_tiles, n_rows), FORBIDDEN)
         cards: dict[tuple[int, int], tuple[int, ...]] = {}
         for pairs in self.pairs:
@@ -161,7 +195,7 @@ class _Prices:
             for p, (r, t) in enumerate(zip(pairs.rows.tolist(), pairs.tiles.tolist(), strict=True)):
                 worth[t, r] = best[p]
                 cards[r, t] = tuple(chosen[p])
-        adjust = np.array([need_price.get(kind, 0.0) - cap_price.get(kind, 0.0) for kind in self.row_type])
+        adjust = np.array([price.need.get(kind, 0.0) - price.cap.get(kind, 0.0) for kind in self.row_type])
         worth = np.where(worth > FORBIDDEN, worth + adjust[None, :], FORBIDDEN)
         worth[:, self.forced] = np.where(worth[:, self.forced] > FORBIDDEN, worth[:, self.forced] + FORCED, FORBIDDEN)
         if self.may_leave_empty:
@@ -170,9 +204,12 @@ class _Prices:
         if (worth[tiles, rows] <= FORBIDDEN / 2).any() or not set(self.forced) <= set(rows.tolist()):
             return np.inf, []
         value = float(worth[tiles, rows].sum()) - FORCED * len(self.forced)
-        value += float(item_price[self.shared].sum()) if self.price_cap == np.inf else float(item_price.sum())
-        value += sum(price * problem.constraints.max_rows_per_type for price in cap_price.values())
-        value -= sum(need_price.values())
+        value += float(price.item[self.shared].sum()) if self.price_cap == np.inf else float(price.item.sum())
+        value += sum(cap * problem.constraints.max_rows_per_type for cap in price.cap.values())
+        value -= sum(price.need.values())
+        new_level, genre_level = levels
+        value -= price.new * new_level
+        value += float(np.maximum(price.genres - price.genre, 0.0).sum()) - price.genres * genre_level
         choices = [(t, r, cards[r, t]) for t, r in zip(tiles.tolist(), rows.tolist(), strict=True) if r < n_rows]
         return value, choices
 
@@ -214,45 +251,64 @@ def decompose(
     if not problem.rows:
         return DecompositionResult(tuple(start), None, False, 0)
     prices = _Prices(problem)
-    item_price = np.zeros(len(prices.item_ids))
-    group_price = np.zeros(len(prices.groups))
-    cap_price = dict.fromkeys(prices.capped_types, 0.0)
-    need_price = dict.fromkeys(prices.required_types, 0.0)
-    repaired: dict[tuple[tuple[int, int], ...], tuple[Placement, ...]] = {}
+    price = _PriceState(
+        item=np.zeros(len(prices.item_ids)),
+        group=np.zeros(len(prices.groups)),
+        cap=dict.fromkeys(prices.capped_types, 0.0),
+        need=dict.fromkeys(prices.required_types, 0.0),
+        new=0.0,
+        genres=0.0,
+        genre=np.zeros(len(prices.genre_names)),
+    )
+    constraints = problem.constraints
+    repaired: dict[tuple, tuple[Placement, ...]] = {}
     incumbent = tuple(start)
     bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
     for done in range(1, iterations + 1):
-        value, choices = prices.solve(item_price, group_price, cap_price, need_price)
+        keeps = _keeps_all(problem, prices, incumbent)
+        value, choices = prices.solve(price, _levels(problem, incumbent) if keeps else (0, 0))
         if value == np.inf:
             break  # what the page must keep cannot be kept together: the MIP decides
         improved = value < bound - 1e-9
-        bound = min(bound, value)
-        key = tuple(sorted((t, r) for t, r, _ in choices))
+        bound = min(bound, value) if keeps else bound
+        bonus = _coverage_bonus(problem, prices, price)
+        key = (tuple(sorted((t, r) for t, r, _ in choices)), tuple(sorted(bonus.items())))
         if key not in repaired:
-            repaired[key] = _repair(problem, prices, choices)
+            repaired[key] = _repair(problem, choices, bonus)
             incumbent = best_page(problem, [incumbent, repaired[key]])
         priced = _as_shown(problem, choices)
         if priced is not None:
             incumbent = best_page(problem, [incumbent, priced])
-        lower = page_objective(problem, incumbent) if _keeps_all(problem, prices, incumbent) else None
+        lower = page_objective(problem, incumbent) if keeps else None
         if lower is not None and bound - lower <= gap * max(abs(lower), 1e-9):
             return DecompositionResult(incumbent, bound, True, done)
-        # Subgradients of the bound: how far the priced page breaks each priced rule.
+        # Subgradients of the bound: how far the priced page breaks each priced rule. Coverage is pushed
+        # towards what the layout asks, so the priced pages look for it even before a page reaches it.
         in_group = np.zeros(len(prices.groups))
         placed_types: Counter[str] = Counter()
+        new_cards = 0
+        genre_cards = np.zeros(len(prices.genre_names))
         for t, r, cards in choices:
             placed_types[prices.row_type[r]] += 1
+            new_cards += int(prices.is_new[r, list(cards)].sum())
+            genre_cards += prices.member[r, list(cards)].sum(axis=0)
             for q in prices.groups_of.get((r, problem.tiles[t].slots), ()):
                 in_group[q] = prices.group_cap[q] - prices.groups[q][2][list(cards)].sum()
         shown = [prices.item[r, k] for _, r, cards in choices for k in cards]
         appearances = np.bincount(np.asarray(shown, dtype=int), minlength=len(prices.item_ids) + 1)
         item_step = (1.0 - appearances[: len(prices.item_ids)]) * prices.shared
-        cap_step = {kind: problem.constraints.max_rows_per_type - placed_types[kind] for kind in cap_price}
-        need_step = {kind: placed_types[kind] - 1.0 for kind in need_price}
+        cap_step = {kind: constraints.max_rows_per_type - placed_types[kind] for kind in price.cap}
+        need_step = {kind: placed_types[kind] - 1.0 for kind in price.need}
+        covers = np.where(price.genres > price.genre, 1.0, np.minimum(genre_cards, 1.0))
+        new_step = float(new_cards - prices.reachable_new)
+        genres_step = float(covers.sum() - prices.reachable_genres) if prices.reachable_genres else 0.0
+        genre_step = (genre_cards - covers) if prices.reachable_genres else np.zeros_like(covers)
         norm = (
-            float(np.square(item_step).sum() + np.square(in_group).sum())
+            float(np.square(item_step).sum() + np.square(in_group).sum() + np.square(genre_step).sum())
             + sum(v * v for v in cap_step.values())
             + sum(v * v for v in need_step.values())
+            + (new_step * new_step if prices.reachable_new else 0.0)
+            + genres_step * genres_step
         )
         if norm == 0:
             break  # the priced page keeps every priced rule: prices cannot lower the bound further
@@ -262,11 +318,26 @@ def decompose(
         if stall >= STALL:
             step, stall = step / 2, 0
         size = step * max(value - target, 1e-6) / norm
-        item_price = np.clip(item_price - size * item_step, 0.0, prices.price_cap)
-        group_price = np.maximum(group_price - size * in_group, 0.0)
-        cap_price = {kind: max(cap_price[kind] - size * cap_step[kind], 0.0) for kind in cap_price}
-        need_price = {kind: max(need_price[kind] - size * need_step[kind], 0.0) for kind in need_price}
+        price.item = np.clip(price.item - size * item_step, 0.0, prices.price_cap)
+        price.group = np.maximum(price.group - size * in_group, 0.0)
+        price.cap = {kind: max(price.cap[kind] - size * cap_step[kind], 0.0) for kind in price.cap}
+        price.need = {kind: max(price.need[kind] - size * need_step[kind], 0.0) for kind in price.need}
+        if prices.reachable_new:
+            price.new = max(price.new - size * new_step, 0.0)
+        if prices.reachable_genres:
+            price.genres = max(price.genres - size * genres_step, 0.0)
+            price.genre = np.maximum(price.genre - size * genre_step, 0.0)
     return DecompositionResult(incumbent, None if bound == np.inf else bound, False, done)
+
+
+def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int, int]:
+    """The distinct new items and genres every page at least as good as ``placements`` shows (pages
+    compare lexicographically: new items count only among pages with as many genres)."""
+    missed = shortfalls(problem, placements)
+    constraints = problem.constraints
+    genres = constraints.min_page_genres - missed["min_page_genres"]
+    new = constraints.min_new_items - missed["min_new_items"] if missed["min_page_genres"] == 0 else 0
+    return new, genres
 
 
 def _keeps_all(problem: PageProblem, prices: _Prices, placements: Sequence[Placement]) -> bool:
@@ -274,11 +345,12 @@ def _keeps_all(problem: PageProblem, prices: _Prices, placements: Sequence[Place
     where some row can fill them, and every tile that some assignment can fill."""
     if not placements:
         return False
-    missed = shortfalls(problem, placements)
+    missed, constraints = shortfalls(problem, placements), problem.constraints
     types = {problem.rows[p.row].reason.row_type for p in placements}
     filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
     return (
-        missed["min_new_items"] == missed["min_page_genres"] == 0
+        constraints.min_new_items - missed["min_new_items"] >= prices.reachable_new
+        and constraints.min_page_genres - missed["min_page_genres"] >= prices.reachable_genres
         and all(kind in types for kind in prices.required_types)
         and all(any(p.row == r for p in placements) for r in prices.forced)
         and all(filled.get(t) == kind for t, kind in prices.pinned_kept.items())
@@ -301,35 +373,59 @@ def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...
     return tuple(_cover(problem, better_rows_higher(problem, [Placement(t, r, cards) for t, r, cards in choices])))
 
 
+def _coverage_bonus(problem: PageProblem, prices: _Prices, price: _PriceState) -> dict[int, float]:
+    """What the coverage prices add to showing each item (new items, items of genres the page needs)."""
+    genre_price = dict(zip(prices.genre_names, price.genre.tolist(), strict=True))
+    bonus = {}
+    for item in prices.item_ids:
+        facts = problem.facts[item]
+        value = price.new * facts.is_new + sum(genre_price[g] for g in facts.genres)
+        if value > 1e-9:
+            bonus[item] = round(value, 4)
+    return bonus
+
+
 def _repair(
-    problem: PageProblem, prices: _Prices, choices: list[tuple[int, int, tuple[int, ...]]]
+    problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]], bonus: dict[int, float]
 ) -> tuple[Placement, ...]:
     """A real page from a priced one: its rows in its tiles (better rows higher among equal tiles), cards
-    chosen again without repeats, then each row's genre share and the page's coverage restored."""
+    chosen again without repeats (items the coverage prices favour worth their ``bonus`` more), then each
+    row's genre share and the page's coverage restored."""
     if not choices or not _within_type_caps(problem, [r for _, r, _ in choices]):
         return ()
     rows = {t: r for t, r, _ in choices}
+    pages = [_fill_in_order(problem, choices)]
     if problem.constraints.dedup == "hard":
-        cards = _cards_by_assignment(problem, rows)
-        if cards is None:
-            return ()
-    else:
-        cards = {t: list(chosen) for t, _, chosen in choices}
+        cards = _cards_by_assignment(problem, rows, bonus)
+        if cards is not None:
+            pages.append(_fill_in_order(problem, [(t, rows[t], tuple(cards[t])) for t in sorted(rows)]))
+    pages = [better_rows_higher(problem, page) for page in pages if page]
+    return best_page(problem, [tuple(_cover(problem, page)) for page in pages])
+
+
+def _fill_in_order(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]]) -> list[Placement]:
+    """Rows top tile first, each keeping the wanted cards no row above took, within its genre share, and
+    filling the rest with its best candidates that fit (hard de-duplication); [] when a row runs dry."""
+    hard = problem.constraints.dedup == "hard"
+    taken: list[int] = []
     placements = []
-    used = Counter(problem.rows[rows[t]].items[k] for t in cards for k in cards[t])
-    for t in sorted(rows):
-        r = rows[t]
-        kept = _restore_genre_share(problem, r, problem.tiles[t].slots, cards[t], used)
-        if kept is None:
-            return ()
-        placements.append(Placement(t, r, kept))
-    placements = better_rows_higher(problem, placements)
-    return tuple(_cover(problem, placements))
+    for t, r, wanted in sorted(choices):
+        row, slots = problem.rows[r], problem.tiles[t].slots
+        order = list(dict.fromkeys([*sorted(wanted), *range(len(row.items))]))
+        cards = take_cards(problem, r, slots, order, taken)
+        if len(cards) < slots:
+            return []
+        placements.append(Placement(t, r, tuple(sorted(cards))))
+        if hard:
+            taken += [row.items[k] for k in cards]
+    return placements
 
 
-def _cards_by_assignment(problem: PageProblem, rows: dict[int, int]) -> dict[int, list[int]] | None:
+def _cards_by_assignment(
+    problem: PageProblem, rows: dict[int, int], bonus: dict[int, float]
+) -> dict[int, list[int]] | None:
     """Every placed row's cards at once: items to (tile, card) positions, each item once, worth
-    attention × score. Within a row the assignment puts the best item first by itself."""
+    attention × score plus its bonus. Within a row the assignment puts the best item first by itself."""
     positions = [(t, s) for t in sorted(rows) for s in range(problem.tiles[t].slots)]
     items = sorted({item for r in rows.values() for item in problem.rows[r].items})
     column = {item: i for i, item in enumerate(items)}
@@ -337,7 +433,9 @@ def _cards_by_assignment(problem: PageProblem, rows: dict[int, int]) -> dict[int
     for p, (t, s) in enumerate(positions):
         row = problem.rows[rows[t]]
         attention = problem.tile_attention(t) * problem.slot_attention(s)
-        worth[p, [column[i] for i in row.items]] = attention * np.asarray(row.scores)
+        worth[p, [column[i] for i in row.items]] = attention * np.asarray(row.scores) + [
+            bonus.get(i, 0.0) for i in row.items
+        ]
     chosen_positions, chosen_items = linear_sum_assignment(worth, maximize=True)
     if len(chosen_positions) < len(positions) or (worth[chosen_positions, chosen_items] <= FORBIDDEN / 2).any():
         return None  # fewer items than cards, or a card only an item of another row could fill
@@ -346,24 +444,6 @@ def _cards_by_assignment(problem: PageProblem, rows: dict[int, int]) -> dict[int
         t = positions[p][0]
         cards[t].append(problem.rows[rows[t]].items.index(items[i]))
     return {t: sorted(chosen) for t, chosen in cards.items()}
-
-
-def _restore_genre_share(
-    problem: PageProblem, r: int, slots: int, cards: Sequence[int], used: Counter[int]
-) -> tuple[int, ...] | None:
-    """The row's cards with no genre over its share: when one is over, the row keeps its best cards that
-    fit and fills the rest with the best candidates that fit and are not shown elsewhere (hard
-    de-duplication); None when the row cannot be filled."""
-    if problem.within_genre_share(r, slots, cards):
-        return tuple(sorted(cards))
-    row = problem.rows[r]
-    for k in cards:
-        used[row.items[k]] -= 1
-    elsewhere = [item for item, count in used.items() if count > 0]
-    order = list(dict.fromkeys([*sorted(cards), *range(len(row.items))]))
-    kept = take_cards(problem, r, slots, order, elsewhere)
-    used.update(row.items[k] for k in kept)
-    return tuple(sorted(kept)) if len(kept) == slots else None
 
 
 def _cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]:

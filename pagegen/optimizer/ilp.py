@@ -273,8 +273,8 @@ def solve_page_model(
     if not _feasible(highs):
         label = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else "error"
         return IlpResult(label if not start else "limit", tuple(start), None, None, model.build_seconds, seconds)
-    solver.findSolutionValues(model.lp)
-    chosen = best_page(problem, [_placements(model), start])
+    # Values straight from HiGHS: PuLP's reader knows no node-limit status.
+    chosen = best_page(problem, [_placements(model, highs.getSolution().col_value), start])
     objective = page_objective(problem, chosen)
     # PuLP hands HiGHS the negated objective of a maximization: its dual bound comes back negated. It
     # bounds the charged objective; the page's own charges added back, it bounds the objective of every
@@ -319,15 +319,15 @@ def _feasible(highs: Any) -> bool:
     return highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
 
 
-def _placements(model: PageModel) -> tuple[Placement, ...]:
+def _placements(model: PageModel, values: Sequence[float]) -> tuple[Placement, ...]:
     """The page in the variables' current values."""
     chosen: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for (r, c, k, s), variable in model.card.items():
-        if (variable.varValue or 0) > 0.5:
+        if values[variable.index] > 0.5:
             chosen[r, c].append((s, k))
     placements = []
     for (r, t), variable in sorted(model.place.items(), key=lambda entry: entry[0][1]):
-        if (variable.varValue or 0) > 0.5:
+        if values[variable.index] > 0.5:
             cards = sorted(chosen[r, model.size_class[t]])
             placements.append(Placement(tile=t, row=r, candidates=tuple(k for _, k in cards)))
     return tuple(placements)

@@ -3,7 +3,9 @@ pages built directly, the text formatter, and the ``evaluate-pages --scenarios``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 
 import numpy as np
@@ -13,6 +15,7 @@ from pagegen import cli
 from pagegen.data import SynthConfig, synthesize, write_dataset
 from pagegen.evaluation.scenarios import (
     SCENARIOS,
+    Scenario,
     ScenarioReport,
     evaluate_scenarios,
     format_scenarios,
@@ -35,8 +38,18 @@ def service(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report(service):
-    return evaluate_scenarios(service, max_users=USERS, workers=1)
+def command(service):
+    """``pagegen evaluate-pages --scenarios`` on the first users, once for the module: its stdout and stderr."""
+    argv = ["--data-dir", str(service.data_dir), "evaluate-pages", "--dataset", "synth", "--scenarios"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cli.main([*argv, "--users", str(USERS), "--workers", "1", "--json"]) == 0
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def report(command):
+    return ScenarioReport.from_dict(json.loads(command[0]))
 
 
 def test_every_scenario_names_a_layout_and_valid_settings():
@@ -75,18 +88,28 @@ def test_a_run_counts_add_up(report):
         assert scenario.ilp_below_greedy <= scenario.greedy_breaks_ilp_keeps
 
 
-def test_a_run_matches_pages_built_directly(service, report):
-    users = [int(u) for u in service.user_ids()[:USERS]]
-    for scenario, result in zip(SCENARIOS, report.scenarios, strict=True):
+def test_a_run_matches_pages_built_directly(service):
+    scenarios = (SCENARIOS[1], Scenario("kids, one genre", "kids", (("max_genre_share", 0.5),), "settings passed on"))
+    report = evaluate_scenarios(service, scenarios=scenarios, max_users=2, workers=1)
+    users = [int(u) for u in service.user_ids()[:2]]
+    for scenario, result in zip(scenarios, report.scenarios, strict=True):
         layout = resolve_layout(scenario.layout)
-        for name in OPTIMIZERS:
-            pages = [optimize(service.problem(u, layout, scenario.overrides), name, compare=False) for u in users]
+        pages = {
+            name: [optimize(service.problem(u, layout, scenario.overrides), name, compare=False) for u in users]
+            for name in OPTIMIZERS
+        }
+        for name, built in pages.items():
             summary = result.result(name)
-            assert summary.objective == pytest.approx(np.mean([p.report.objective for p in pages]))
-            assert summary.filled == pytest.approx(np.mean([len(p.item_ids) / layout.total_slots for p in pages]))
-            assert summary.relaxed_pages == sum(bool(p.report.relaxations) for p in pages)
-            if name == "ilp":
-                assert summary.optimal_share == pytest.approx(np.mean([p.report.status == "optimal" for p in pages]))
+            assert summary.objective == pytest.approx(np.mean([p.report.objective for p in built]))
+            assert summary.filled == pytest.approx(np.mean([len(p.item_ids) / layout.total_slots for p in built]))
+            assert summary.rows_shown == sum(len(p.rows) for p in built)
+            assert summary.relaxed_pages == sum(bool(p.report.relaxations) for p in built)
+        assert result.greedy_breaks_ilp_keeps == sum(
+            bool({r.constraint for r in greedy.report.relaxations} - {r.constraint for r in ilp.report.relaxations})
+            for ilp, greedy in zip(pages["ilp"], pages["greedy"], strict=True)
+        )
+        ilp = result.result("ilp")
+        assert ilp.optimal_share == pytest.approx(np.mean([p.report.status == "optimal" for p in pages["ilp"]]))
 
 
 def test_the_report_round_trips_through_json(report):
@@ -103,15 +126,9 @@ def test_the_text_names_every_scenario_and_optimizer(report):
         assert any(line.startswith(f"{scenario.name}: layout {scenario.layout}") for line in lines)
 
 
-def test_evaluate_pages_scenarios_command(service, capsys, monkeypatch):
-    monkeypatch.setenv("PAGEGEN_DATA_DIR", str(service.data_dir))
-    argv = ["evaluate-pages", "--dataset", "synth", "--scenarios", "--users", "3", "--workers", "1", "--json"]
-    assert cli.main(argv) == 0
-    captured = capsys.readouterr()
-    assert captured.err == ""  # no progress bar under --json
-    printed = ScenarioReport.from_dict(json.loads(captured.out))
-    assert printed.users == 3 and len(printed.scenarios) == len(SCENARIOS)
-    assert load_scenarios(service.data_dir, "synth") == printed  # saved for the dashboard
+def test_the_command_prints_json_quietly_and_saves_the_report(service, command, report):
+    assert command[1] == ""  # no progress bar under --json
+    assert report.users == USERS and load_scenarios(service.data_dir, "synth") == report  # for the dashboard
 
 
 @pytest.mark.parametrize("extra", [["--layout", "kids"], ["--set", "max_genre_share=0.3"], ["--optimizer", "ilp"]])
