@@ -26,12 +26,13 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from pagegen.optimizer.baselines import take_cards
-from pagegen.optimizer.page import Placement, best_page, better_rows_higher, page_objective, page_rank, shortfalls
+from pagegen.optimizer.page import Placement, best_page, better_rows_higher, page_objective, row_value, shortfalls
 from pagegen.optimizer.problem import PageProblem
 
 ITERATIONS = 80  # subgradient steps at most: enough to prove ≥ 99 % of ml-100k pages (see README)
+SEARCH = 30  # steps to find a page that keeps every rule it can before the bound is worth computing
 STALL = 4  # steps without a lower bound before the step size halves
-FIRST_STEP = 6.0  # the first Polyak step factor: large, as the target (the best page) sits below the dual optimum
+FIRST_STEP = 1.0  # the first Polyak step factor (steps projected, so 1 is the textbook choice)
 FORBIDDEN = -1e9  # assignment value of a row that may not take a tile
 FORCED = 1e6  # added to a row's assignment values when the page must show it: it outweighs any page
 
@@ -266,6 +267,8 @@ def decompose(
     bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
     for done in range(1, iterations + 1):
         keeps = _keeps_all(problem, prices, incumbent)
+        if not keeps and done > SEARCH:
+            break  # no page keeping every rule it can keep was found: the MIP searches on from the best
         value, choices = prices.solve(price, _levels(problem, incumbent) if keeps else (0, 0))
         if value == np.inf:
             break  # what the page must keep cannot be kept together: the MIP decides
@@ -296,20 +299,30 @@ def decompose(
                 in_group[q] = prices.group_cap[q] - prices.groups[q][2][list(cards)].sum()
         shown = [prices.item[r, k] for _, r, cards in choices for k in cards]
         appearances = np.bincount(np.asarray(shown, dtype=int), minlength=len(prices.item_ids) + 1)
-        item_step = (1.0 - appearances[: len(prices.item_ids)]) * prices.shared
-        cap_step = {kind: constraints.max_rows_per_type - placed_types[kind] for kind in price.cap}
-        need_step = {kind: placed_types[kind] - 1.0 for kind in price.need}
-        covers = np.where(price.genres > price.genre, 1.0, np.minimum(genre_cards, 1.0))
-        new_step = float(new_cards - prices.reachable_new)
-        genres_step = float(covers.sum() - prices.reachable_genres) if prices.reachable_genres else 0.0
-        genre_step = (genre_cards - covers) if prices.reachable_genres else np.zeros_like(covers)
-        norm = (
-            float(np.square(item_step).sum() + np.square(in_group).sum() + np.square(genre_step).sum())
-            + sum(v * v for v in cap_step.values())
-            + sum(v * v for v in need_step.values())
-            + (new_step * new_step if prices.reachable_new else 0.0)
-            + genres_step * genres_step
+        # Each step is projected: a price at zero (or at its cap) that the step would push past it stays
+        # there and does not count in the step's length, which would otherwise shrink every other step.
+        item_step = _projected(
+            price.item, (1.0 - appearances[: len(prices.item_ids)]) * prices.shared, prices.price_cap
         )
+        group_step = _projected(price.group, in_group)
+        cap_keys, need_keys = list(price.cap), list(price.need)
+        cap_step = _projected(
+            np.array([price.cap[k] for k in cap_keys]),
+            np.array([constraints.max_rows_per_type - placed_types[k] for k in cap_keys], dtype=float),
+        )
+        need_step = _projected(
+            np.array([price.need[k] for k in need_keys]), np.array([placed_types[k] - 1.0 for k in need_keys])
+        )
+        covers = np.where(price.genres > price.genre, 1.0, np.minimum(genre_cards, 1.0))
+        new_step = _projected(np.array([price.new]), np.array([float(new_cards - prices.reachable_new)]))
+        genres_step = _projected(np.array([price.genres]), np.array([covers.sum() - prices.reachable_genres]))
+        genre_step = _projected(price.genre, genre_cards - covers)
+        if not prices.reachable_new:
+            new_step[:] = 0.0
+        if not prices.reachable_genres:
+            genres_step[:], genre_step[:] = 0.0, 0.0
+        steps = (item_step, group_step, cap_step, need_step, new_step, genres_step, genre_step)
+        norm = float(sum(np.square(step).sum() for step in steps))
         if norm == 0:
             break  # the priced page keeps every priced rule: prices cannot lower the bound further
         target = lower if lower is not None else value - 0.05 * abs(value) - 1e-3
@@ -319,15 +332,22 @@ def decompose(
             step, stall = step / 2, 0
         size = step * max(value - target, 1e-6) / norm
         price.item = np.clip(price.item - size * item_step, 0.0, prices.price_cap)
-        price.group = np.maximum(price.group - size * in_group, 0.0)
-        price.cap = {kind: max(price.cap[kind] - size * cap_step[kind], 0.0) for kind in price.cap}
-        price.need = {kind: max(price.need[kind] - size * need_step[kind], 0.0) for kind in price.need}
-        if prices.reachable_new:
-            price.new = max(price.new - size * new_step, 0.0)
-        if prices.reachable_genres:
-            price.genres = max(price.genres - size * genres_step, 0.0)
-            price.genre = np.maximum(price.genre - size * genre_step, 0.0)
+        price.group = np.maximum(price.group - size * group_step, 0.0)
+        price.cap = dict(
+            zip(cap_keys, np.maximum([price.cap[k] for k in cap_keys] - size * cap_step, 0.0).tolist(), strict=True)
+        )
+        price.need = dict(
+            zip(need_keys, np.maximum([price.need[k] for k in need_keys] - size * need_step, 0.0).tolist(), strict=True)
+        )
+        price.new = max(price.new - size * float(new_step[0]), 0.0)
+        price.genres = max(price.genres - size * float(genres_step[0]), 0.0)
+        price.genre = np.maximum(price.genre - size * genre_step, 0.0)
     return DecompositionResult(incumbent, None if bound == np.inf else bound, False, done)
+
+
+def _projected(price: np.ndarray, step: np.ndarray, cap: float = np.inf) -> np.ndarray:
+    """``step`` without the parts that would push a price below zero or above ``cap``, where it sits."""
+    return np.where(((price <= 0) & (step > 0)) | ((price >= cap) & (step < 0)), 0.0, step)
 
 
 def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int, int]:
@@ -447,39 +467,45 @@ def _cards_by_assignment(
 
 
 def _cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]:
-    """Page coverage (new items, genres) restored by the cheapest single-card swaps, one at a time, each
-    keeping the row's genre share and de-duplication; stops when covered or when no swap helps."""
+    """Page coverage (genres, then new items) restored by the cheapest single-card swaps, one at a time,
+    each keeping the row's genre share and de-duplication; stops when covered or when no swap helps.
+    A swap is scored by what it changes, not by scoring the whole page again."""
     constraints = problem.constraints
+    facts = problem.facts
     while True:
         missed = shortfalls(problem, placements)
         if not (missed["min_new_items"] or missed["min_page_genres"]):
             return placements
         shown = Counter(problem.rows[p.row].items[k] for p in placements for k in p.candidates)
+        genre_cards = Counter(g for item, n in shown.items() for g in facts[item].genres for _ in range(n))
         best: tuple[tuple[float, ...], int, tuple[int, ...]] | None = None
         for index, placement in enumerate(placements):
             row, slots = problem.rows[placement.row], problem.tiles[placement.tile].slots
+            before = row_value(problem, placement.row, placement.candidates)
             for k in range(len(row.items)):
                 item = row.items[k]
                 if k in placement.candidates or (constraints.dedup == "hard" and shown[item]):
                     continue
-                facts = problem.facts[item]
-                helps = (missed["min_new_items"] and facts.is_new and not shown[item]) or (
-                    missed["min_page_genres"]
-                    and any(all(g not in problem.facts[i].genres for i in shown) for g in facts.genres)
-                )
-                if not helps:
+                gained = {g for g in facts[item].genres if not genre_cards[g]}
+                fresh = facts[item].is_new and not shown[item]
+                if not ((missed["min_page_genres"] and gained) or (missed["min_new_items"] and fresh)):
                     continue
                 for out in placement.candidates:
                     cards = tuple(sorted([c for c in placement.candidates if c != out] + [k]))
                     if not problem.within_genre_share(placement.row, slots, cards):
                         continue
-                    trial = [
-                        *placements[:index],
-                        Placement(placement.tile, placement.row, cards),
-                        *placements[index + 1 :],
-                    ]
-                    rank = page_rank(problem, trial)
-                    if rank > page_rank(problem, placements) and (best is None or rank > best[0]):
+                    dropped = row.items[out]
+                    lost = {g for g in facts[dropped].genres if genre_cards[g] == 1 and g not in facts[item].genres}
+                    lost_new = facts[dropped].is_new and shown[dropped] == 1
+                    genres_short = max(missed["min_page_genres"] - len(gained) + len(lost), 0)
+                    new_short = max(missed["min_new_items"] - fresh + lost_new, 0)
+                    change = problem.tile_attention(placement.tile) * (
+                        row_value(problem, placement.row, cards) - before
+                    )
+                    rank = (-genres_short, -new_short, change)
+                    if rank > (-missed["min_page_genres"], -missed["min_new_items"], 0.0) and (
+                        best is None or rank > best[0]
+                    ):
                         best = (rank, index, cards)
         if best is None:
             return placements
