@@ -9,9 +9,10 @@ page falls apart into small pieces, each solved exactly:
 - rows to tiles: an assignment (scipy's ``linear_sum_assignment``).
 
 The priced page's value bounds every page from above (weak duality), and subgradient steps move the
-prices towards the lowest bound. Each priced page is also repaired into a real one: its rows kept, their
-cards chosen again by an assignment of items to cards, genre shares and page coverage restored by the
-cheapest changes. When the best real page comes within the gap of the bound, it is proven; otherwise
+prices towards the lowest bound. Each priced page is also turned into a real one: the priced page itself
+when it breaks no rule, else its rows, top tile first, each keeping the cards no row above took and
+filling up with its best candidates that fit (seeded by the priced cards, and again by an assignment of
+items to cards), then page coverage restored by the cheapest swaps. When the best real page comes within the gap of the bound, it is proven; otherwise
 the caller hands it to the MIP as its start. Every step is counted, never timed, so the same problem
 always gives the same page.
 """
@@ -56,7 +57,7 @@ class _Pairs:
 
 
 @dataclass
-class _PriceState:
+class _Prices:
     """The prices of the relaxed rules; each makes breaking its rule cost and keeping it pay."""
 
     item: np.ndarray  # each item's appearances beyond one
@@ -68,8 +69,8 @@ class _PriceState:
     genre: np.ndarray  # per genre: covered only with a card of it
 
 
-class _Prices:
-    """The decomposition's arrays, built once per problem, and the priced subproblems."""
+class _Pieces:
+    """The page's pieces as arrays, built once per problem, and the priced page they make."""
 
     def __init__(self, problem: PageProblem) -> None:
         self.problem = problem
@@ -84,7 +85,7 @@ class _Prices:
             self.value[r, : len(row.items)] = row.scores
             self.item[r, : len(row.items)] = [index[i] for i in row.items]
         appearances = np.bincount(self.item.ravel(), minlength=len(items) + 1)
-        self.shared = appearances[: len(items)] > 1  # only items in two rows need a de-duplication price
+        self.shared = appearances[: len(items)] > 1  # only items in two rows need a de-duplication prices
         self.price_cap = np.inf if constraints.dedup == "hard" else constraints.dedup_penalty
         self.slot_attention = np.array([problem.slot_attention(s) for s in range(max(t.slots for t in tiles))])
 
@@ -112,7 +113,7 @@ class _Prices:
             attention = np.array([problem.tile_attention(t) for t in ts])
             self.pairs.append(_Pairs(slots, rs, ts, attention))
 
-        # Genre share: one price per (row, tile size, genre) that could break it.
+        # Genre share: one prices per (row, tile size, genre) that could break it.
         self.groups: list[tuple[int, int, np.ndarray]] = []  # (row, slots, candidate mask)
         for r, row in enumerate(rows):
             masks: dict[str, np.ndarray] = {}
@@ -164,31 +165,29 @@ class _Prices:
         self.fillable = round(float(filled))
         self.may_leave_empty = self.fillable < len(tiles)
 
-    def solve(
-        self, price: _PriceState, levels: tuple[int, int]
-    ) -> tuple[float, list[tuple[int, int, tuple[int, ...]]]]:
+    def solve(self, prices: _Prices, levels: tuple[int, int]) -> tuple[float, list[tuple[int, int, tuple[int, ...]]]]:
         """The priced page: its value and its (tile, row, candidates) choices. The value bounds the
         objective of every page that keeps the rules the bound assumes and shows at least ``levels``
         (distinct new items, genres)."""
         problem = self.problem
         n_rows, n_tiles = len(problem.rows), len(problem.tiles)
-        prices = np.append(price.item, 0.0)[self.item]  # (rows, depth): each candidate's item price
-        if price.new > 0:
-            prices = prices - price.new * self.is_new
-        if price.genre.any():
-            prices = prices - self.member @ price.genre
+        charge = np.append(prices.item, 0.0)[self.item]  # (rows, depth): what showing each candidate costs
+        if prices.new > 0:
+            charge = charge - prices.new * self.is_new
+        if prices.genre.any():
+            charge = charge - self.member @ prices.genre
         genre_cost: dict[int, np.ndarray] = {}
         genre_bonus: dict[int, np.ndarray] = {}
         for q, (r, slots, mask) in enumerate(self.groups):
-            if price.group[q] > 0:
-                genre_cost.setdefault(slots, np.zeros_like(prices))[r] += price.group[q] * mask
-                genre_bonus.setdefault(slots, np.zeros(n_rows))[r] += price.group[q] * self.group_cap[q]
+            if prices.group[q] > 0:
+                genre_cost.setdefault(slots, np.zeros_like(charge))[r] += prices.group[q] * mask
+                genre_bonus.setdefault(slots, np.zeros(n_rows))[r] += prices.group[q] * self.group_cap[q]
         worth = np.full((n_tiles, n_rows), FORBIDDEN)
         cards: dict[tuple[int, int], tuple[int, ...]] = {}
         for pairs in self.pairs:
             if not len(pairs.rows):
                 continue
-            cost = prices + genre_cost.get(pairs.slots, 0.0)
+            cost = charge + genre_cost.get(pairs.slots, 0.0)
             best, chosen = _best_cards(
                 self.value[pairs.rows], cost[pairs.rows], pairs.attention, self.slot_attention[: pairs.slots]
             )
@@ -196,7 +195,7 @@ class _Prices:
             for p, (r, t) in enumerate(zip(pairs.rows.tolist(), pairs.tiles.tolist(), strict=True)):
                 worth[t, r] = best[p]
                 cards[r, t] = tuple(chosen[p])
-        adjust = np.array([price.need.get(kind, 0.0) - price.cap.get(kind, 0.0) for kind in self.row_type])
+        adjust = np.array([prices.need.get(kind, 0.0) - prices.cap.get(kind, 0.0) for kind in self.row_type])
         worth = np.where(worth > FORBIDDEN, worth + adjust[None, :], FORBIDDEN)
         worth[:, self.forced] = np.where(worth[:, self.forced] > FORBIDDEN, worth[:, self.forced] + FORCED, FORBIDDEN)
         if self.may_leave_empty:
@@ -205,12 +204,12 @@ class _Prices:
         if (worth[tiles, rows] <= FORBIDDEN / 2).any() or not set(self.forced) <= set(rows.tolist()):
             return np.inf, []
         value = float(worth[tiles, rows].sum()) - FORCED * len(self.forced)
-        value += float(price.item[self.shared].sum()) if self.price_cap == np.inf else float(price.item.sum())
-        value += sum(cap * problem.constraints.max_rows_per_type for cap in price.cap.values())
-        value -= sum(price.need.values())
+        value += float(prices.item.sum())  # one appearance of each item is free
+        value += sum(cap * problem.constraints.max_rows_per_type for cap in prices.cap.values())
+        value -= sum(prices.need.values())
         new_level, genre_level = levels
-        value -= price.new * new_level
-        value += float(np.maximum(price.genres - price.genre, 0.0).sum()) - price.genres * genre_level
+        value -= prices.new * new_level
+        value += float(np.maximum(prices.genres - prices.genre, 0.0).sum()) - prices.genres * genre_level
         choices = [(t, r, cards[r, t]) for t, r in zip(tiles.tolist(), rows.tolist(), strict=True) if r < n_rows]
         return value, choices
 
@@ -251,30 +250,30 @@ def decompose(
     """The best page found and, when it is proven within ``gap``, the bound that proves it."""
     if not problem.rows:
         return DecompositionResult(tuple(start), None, False, 0)
-    prices = _Prices(problem)
-    price = _PriceState(
-        item=np.zeros(len(prices.item_ids)),
-        group=np.zeros(len(prices.groups)),
-        cap=dict.fromkeys(prices.capped_types, 0.0),
-        need=dict.fromkeys(prices.required_types, 0.0),
+    pieces = _Pieces(problem)
+    prices = _Prices(
+        item=np.zeros(len(pieces.item_ids)),
+        group=np.zeros(len(pieces.groups)),
+        cap=dict.fromkeys(pieces.capped_types, 0.0),
+        need=dict.fromkeys(pieces.required_types, 0.0),
         new=0.0,
         genres=0.0,
-        genre=np.zeros(len(prices.genre_names)),
+        genre=np.zeros(len(pieces.genre_names)),
     )
     constraints = problem.constraints
     repaired: dict[tuple, tuple[Placement, ...]] = {}
     incumbent = tuple(start)
     bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
     for done in range(1, iterations + 1):
-        keeps = _keeps_all(problem, prices, incumbent)
+        keeps = _keeps_all(problem, pieces, incumbent)
         if not keeps and done > SEARCH:
             break  # no page keeping every rule it can keep was found: the MIP searches on from the best
-        value, choices = prices.solve(price, _levels(problem, incumbent) if keeps else (0, 0))
+        value, choices = pieces.solve(prices, _levels(problem, incumbent) if keeps else (0, 0))
         if value == np.inf:
             break  # what the page must keep cannot be kept together: the MIP decides
         improved = value < bound - 1e-9
         bound = min(bound, value) if keeps else bound
-        bonus = _coverage_bonus(problem, prices, price)
+        bonus = _coverage_bonus(problem, pieces, prices)
         key = (tuple(sorted((t, r) for t, r, _ in choices)), tuple(sorted(bonus.items())))
         if key not in repaired:
             repaired[key] = _repair(problem, choices, bonus)
@@ -287,39 +286,39 @@ def decompose(
             return DecompositionResult(incumbent, bound, True, done)
         # Subgradients of the bound: how far the priced page breaks each priced rule. Coverage is pushed
         # towards what the layout asks, so the priced pages look for it even before a page reaches it.
-        in_group = np.zeros(len(prices.groups))
+        in_group = np.zeros(len(pieces.groups))
         placed_types: Counter[str] = Counter()
         new_cards = 0
-        genre_cards = np.zeros(len(prices.genre_names))
+        genre_cards = np.zeros(len(pieces.genre_names))
         for t, r, cards in choices:
-            placed_types[prices.row_type[r]] += 1
-            new_cards += int(prices.is_new[r, list(cards)].sum())
-            genre_cards += prices.member[r, list(cards)].sum(axis=0)
-            for q in prices.groups_of.get((r, problem.tiles[t].slots), ()):
-                in_group[q] = prices.group_cap[q] - prices.groups[q][2][list(cards)].sum()
-        shown = [prices.item[r, k] for _, r, cards in choices for k in cards]
-        appearances = np.bincount(np.asarray(shown, dtype=int), minlength=len(prices.item_ids) + 1)
-        # Each step is projected: a price at zero (or at its cap) that the step would push past it stays
+            placed_types[pieces.row_type[r]] += 1
+            new_cards += int(pieces.is_new[r, list(cards)].sum())
+            genre_cards += pieces.member[r, list(cards)].sum(axis=0)
+            for q in pieces.groups_of.get((r, problem.tiles[t].slots), ()):
+                in_group[q] = pieces.group_cap[q] - pieces.groups[q][2][list(cards)].sum()
+        shown = [pieces.item[r, k] for _, r, cards in choices for k in cards]
+        appearances = np.bincount(np.asarray(shown, dtype=int), minlength=len(pieces.item_ids) + 1)
+        # Each step is projected: a prices at zero (or at its cap) that the step would push past it stays
         # there and does not count in the step's length, which would otherwise shrink every other step.
         item_step = _projected(
-            price.item, (1.0 - appearances[: len(prices.item_ids)]) * prices.shared, prices.price_cap
+            prices.item, (1.0 - appearances[: len(pieces.item_ids)]) * pieces.shared, pieces.price_cap
         )
-        group_step = _projected(price.group, in_group)
-        cap_keys, need_keys = list(price.cap), list(price.need)
+        group_step = _projected(prices.group, in_group)
+        cap_keys, need_keys = list(prices.cap), list(prices.need)
         cap_step = _projected(
-            np.array([price.cap[k] for k in cap_keys]),
+            np.array([prices.cap[k] for k in cap_keys]),
             np.array([constraints.max_rows_per_type - placed_types[k] for k in cap_keys], dtype=float),
         )
         need_step = _projected(
-            np.array([price.need[k] for k in need_keys]), np.array([placed_types[k] - 1.0 for k in need_keys])
+            np.array([prices.need[k] for k in need_keys]), np.array([placed_types[k] - 1.0 for k in need_keys])
         )
-        covers = np.where(price.genres > price.genre, 1.0, np.minimum(genre_cards, 1.0))
-        new_step = _projected(np.array([price.new]), np.array([float(new_cards - prices.reachable_new)]))
-        genres_step = _projected(np.array([price.genres]), np.array([covers.sum() - prices.reachable_genres]))
-        genre_step = _projected(price.genre, genre_cards - covers)
-        if not prices.reachable_new:
+        covers = np.where(prices.genres > prices.genre, 1.0, np.minimum(genre_cards, 1.0))
+        new_step = _projected(np.array([prices.new]), np.array([float(new_cards - pieces.reachable_new)]))
+        genres_step = _projected(np.array([prices.genres]), np.array([covers.sum() - pieces.reachable_genres]))
+        genre_step = _projected(prices.genre, genre_cards - covers)
+        if not pieces.reachable_new:
             new_step[:] = 0.0
-        if not prices.reachable_genres:
+        if not pieces.reachable_genres:
             genres_step[:], genre_step[:] = 0.0, 0.0
         steps = (item_step, group_step, cap_step, need_step, new_step, genres_step, genre_step)
         norm = float(sum(np.square(step).sum() for step in steps))
@@ -331,23 +330,25 @@ def decompose(
         if stall >= STALL:
             step, stall = step / 2, 0
         size = step * max(value - target, 1e-6) / norm
-        price.item = np.clip(price.item - size * item_step, 0.0, prices.price_cap)
-        price.group = np.maximum(price.group - size * group_step, 0.0)
-        price.cap = dict(
-            zip(cap_keys, np.maximum([price.cap[k] for k in cap_keys] - size * cap_step, 0.0).tolist(), strict=True)
+        prices.item = np.clip(prices.item - size * item_step, 0.0, pieces.price_cap)
+        prices.group = np.maximum(prices.group - size * group_step, 0.0)
+        prices.cap = dict(
+            zip(cap_keys, np.maximum([prices.cap[k] for k in cap_keys] - size * cap_step, 0.0).tolist(), strict=True)
         )
-        price.need = dict(
-            zip(need_keys, np.maximum([price.need[k] for k in need_keys] - size * need_step, 0.0).tolist(), strict=True)
+        prices.need = dict(
+            zip(
+                need_keys, np.maximum([prices.need[k] for k in need_keys] - size * need_step, 0.0).tolist(), strict=True
+            )
         )
-        price.new = max(price.new - size * float(new_step[0]), 0.0)
-        price.genres = max(price.genres - size * float(genres_step[0]), 0.0)
-        price.genre = np.maximum(price.genre - size * genre_step, 0.0)
+        prices.new = max(prices.new - size * float(new_step[0]), 0.0)
+        prices.genres = max(prices.genres - size * float(genres_step[0]), 0.0)
+        prices.genre = np.maximum(prices.genre - size * genre_step, 0.0)
     return DecompositionResult(incumbent, None if bound == np.inf else bound, False, done)
 
 
-def _projected(price: np.ndarray, step: np.ndarray, cap: float = np.inf) -> np.ndarray:
-    """``step`` without the parts that would push a price below zero or above ``cap``, where it sits."""
-    return np.where(((price <= 0) & (step > 0)) | ((price >= cap) & (step < 0)), 0.0, step)
+def _projected(prices: np.ndarray, step: np.ndarray, cap: float = np.inf) -> np.ndarray:
+    """``step`` without the parts that would push a prices below zero or above ``cap``, where it sits."""
+    return np.where(((prices <= 0) & (step > 0)) | ((prices >= cap) & (step < 0)), 0.0, step)
 
 
 def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int, int]:
@@ -360,7 +361,7 @@ def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int,
     return new, genres
 
 
-def _keeps_all(problem: PageProblem, prices: _Prices, placements: Sequence[Placement]) -> bool:
+def _keeps_all(problem: PageProblem, pieces: _Pieces, placements: Sequence[Placement]) -> bool:
     """Whether the page keeps every rule the bound assumes kept: coverage, required types, pinned tiles
     where some row can fill them, and every tile that some assignment can fill."""
     if not placements:
@@ -369,18 +370,18 @@ def _keeps_all(problem: PageProblem, prices: _Prices, placements: Sequence[Place
     types = {problem.rows[p.row].reason.row_type for p in placements}
     filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
     return (
-        constraints.min_new_items - missed["min_new_items"] >= prices.reachable_new
-        and constraints.min_page_genres - missed["min_page_genres"] >= prices.reachable_genres
-        and all(kind in types for kind in prices.required_types)
-        and all(any(p.row == r for p in placements) for r in prices.forced)
-        and all(filled.get(t) == kind for t, kind in prices.pinned_kept.items())
-        and len(filled) >= prices.fillable
+        constraints.min_new_items - missed["min_new_items"] >= pieces.reachable_new
+        and constraints.min_page_genres - missed["min_page_genres"] >= pieces.reachable_genres
+        and all(kind in types for kind in pieces.required_types)
+        and all(any(p.row == r for p in placements) for r in pieces.forced)
+        and all(filled.get(t) == kind for t, kind in pieces.pinned_kept.items())
+        and len(filled) >= pieces.fillable
     )
 
 
 def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]]) -> tuple[Placement, ...] | None:
     """The priced page itself when it breaks no hard rule (no repeat under hard de-duplication, every
-    row within its genre share): at good prices it is often the best page."""
+    row within its genre share): at good pieces it is often the best page."""
     if not choices:
         return None
     shown = [problem.rows[r].items[k] for _, r, cards in choices for k in cards]
@@ -393,13 +394,13 @@ def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...
     return tuple(_cover(problem, better_rows_higher(problem, [Placement(t, r, cards) for t, r, cards in choices])))
 
 
-def _coverage_bonus(problem: PageProblem, prices: _Prices, price: _PriceState) -> dict[int, float]:
-    """What the coverage prices add to showing each item (new items, items of genres the page needs)."""
-    genre_price = dict(zip(prices.genre_names, price.genre.tolist(), strict=True))
+def _coverage_bonus(problem: PageProblem, pieces: _Pieces, prices: _Prices) -> dict[int, float]:
+    """What the coverage pieces add to showing each item (new items, items of genres the page needs)."""
+    genre_price = dict(zip(pieces.genre_names, prices.genre.tolist(), strict=True))
     bonus = {}
-    for item in prices.item_ids:
+    for item in pieces.item_ids:
         facts = problem.facts[item]
-        value = price.new * facts.is_new + sum(genre_price[g] for g in facts.genres)
+        value = prices.new * facts.is_new + sum(genre_price[g] for g in facts.genres)
         if value > 1e-9:
             bonus[item] = round(value, 4)
     return bonus
@@ -409,7 +410,7 @@ def _repair(
     problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]], bonus: dict[int, float]
 ) -> tuple[Placement, ...]:
     """A real page from a priced one: its rows in its tiles (better rows higher among equal tiles), cards
-    chosen again without repeats (items the coverage prices favour worth their ``bonus`` more), then each
+    chosen again without repeats (items the coverage pieces favour worth their ``bonus`` more), then each
     row's genre share and the page's coverage restored."""
     if not choices or not _within_type_caps(problem, [r for _, r, _ in choices]):
         return ()
