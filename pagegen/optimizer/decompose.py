@@ -33,6 +33,8 @@ from pagegen.optimizer.problem import PageProblem
 ITERATIONS = 80  # subgradient steps at most: enough to prove ≥ 99 % of ml-100k pages (see README)
 SEARCH = 30  # steps to find a page that keeps every rule it can before the bound is worth computing
 STALL = 4  # steps without a lower bound before the step size halves
+REORDERS = 3  # rounds of choosing cards for the rows' order, then ordering rows by their cards
+EXCHANGES = 3  # rounds of row exchanges tried on a page the bound has not yet proven
 FIRST_STEP = 1.0  # the first Polyak step factor (steps projected, so 1 is the textbook choice)
 FORBIDDEN = -1e9  # assignment value of a row that may not take a tile
 FORCED = 1e6  # added to a row's assignment values when the page must show it: it outweighs any page
@@ -343,7 +345,32 @@ def decompose(
         prices.new = max(prices.new - size * float(new_step[0]), 0.0)
         prices.genres = max(prices.genres - size * float(genres_step[0]), 0.0)
         prices.genre = np.maximum(prices.genre - size * genre_step, 0.0)
+    if bound < np.inf and _keeps_all(problem, pieces, incumbent):
+        # Before the MIP: the best page with one row exchanged for another, when that closes the gap.
+        incumbent = _exchange_rows(problem, pieces, incumbent)
+        lower = page_objective(problem, incumbent)
+        if bound - lower <= gap * max(abs(lower), 1e-9):
+            return DecompositionResult(incumbent, bound, True, done)
     return DecompositionResult(incumbent, None if bound == np.inf else bound, False, done)
+
+
+def _exchange_rows(problem: PageProblem, pieces: _Pieces, page: tuple[Placement, ...]) -> tuple[Placement, ...]:
+    """``page`` improved by exchanging one shown row for one not shown (cards chosen again), as long as
+    an exchange helps; at most ``EXCHANGES`` rounds."""
+    for _ in range(EXCHANGES):
+        shown = {p.row for p in page}
+        options = []
+        for placement in page:
+            for r in range(len(problem.rows)):
+                if r not in shown and pieces.allowed[r, placement.tile]:
+                    top = tuple(range(problem.tiles[placement.tile].slots))  # the new row's best cards first
+                    rows = [(p.tile, r, top) if p is placement else (p.tile, p.row, p.candidates) for p in page]
+                    options.append(_repair(problem, rows, {}))
+        better = best_page(problem, [page, *options])
+        if better == page:
+            return page
+        page = better
+    return page
 
 
 def _projected(prices: np.ndarray, step: np.ndarray, cap: float = np.inf) -> np.ndarray:
@@ -410,35 +437,45 @@ def _repair(
     problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]], bonus: dict[int, float]
 ) -> tuple[Placement, ...]:
     """A real page from a priced one: its rows in its tiles (better rows higher among equal tiles), cards
-    chosen again without repeats (items the coverage pieces favour worth their ``bonus`` more), then each
+    chosen again without repeats (items the coverage prices favour worth their ``bonus`` more), then each
     row's genre share and the page's coverage restored."""
     if not choices or not _within_type_caps(problem, [r for _, r, _ in choices]):
         return ()
-    rows = {t: r for t, r, _ in choices}
-    pages = [_fill_in_order(problem, choices)]
+    pages = [better_rows_higher(problem, _fill_in_order(problem, choices))]
     if problem.constraints.dedup == "hard":
-        cards = _cards_by_assignment(problem, rows, bonus)
-        if cards is not None:
-            pages.append(_fill_in_order(problem, [(t, rows[t], tuple(cards[t])) for t in sorted(rows)]))
-    pages = [better_rows_higher(problem, page) for page in pages if page]
-    return best_page(problem, [tuple(_cover(problem, page)) for page in pages])
+        order = {t: r for t, r, _ in choices}
+        for _ in range(REORDERS):  # the cards depend on the rows' order, and the order on the cards
+            cards = _cards_by_assignment(problem, order, bonus)
+            if cards is None:
+                break
+            page = better_rows_higher(problem, _fill_in_order(problem, [(t, order[t], tuple(cards[t])) for t in order]))
+            pages.append(page)
+            if not page or {p.tile: p.row for p in page} == order:
+                break
+            order = {p.tile: p.row for p in page}
+    return best_page(problem, [tuple(_cover(problem, page)) for page in pages if page])
 
 
 def _fill_in_order(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]]) -> list[Placement]:
     """Rows top tile first, each keeping the wanted cards no row above took, within its genre share, and
-    filling the rest with its best candidates that fit (hard de-duplication); [] when a row runs dry."""
+    filling the rest with its best candidates that fit and that no other row took or wants (hard
+    de-duplication); [] when a row runs dry."""
     hard = problem.constraints.dedup == "hard"
-    taken: list[int] = []
+    choices = sorted(choices)
+    wanted = [{problem.rows[r].items[k] for k in cards} for _, r, cards in choices]
+    taken: set[int] = set()
     placements = []
-    for t, r, wanted in sorted(choices):
+    for index, (t, r, cards) in enumerate(choices):
         row, slots = problem.rows[r], problem.tiles[t].slots
-        order = list(dict.fromkeys([*sorted(wanted), *range(len(row.items))]))
-        cards = take_cards(problem, r, slots, order, taken)
-        if len(cards) < slots:
+        order = list(dict.fromkeys([*sorted(cards), *range(len(row.items))]))
+        others = set().union(*wanted[index + 1 :]) - wanted[index]
+        kept = take_cards(problem, r, slots, order, [*taken, *others] if hard else [])
+        if len(kept) < slots:
+            kept = take_cards(problem, r, slots, order, list(taken) if hard else [])
+        if len(kept) < slots:
             return []
-        placements.append(Placement(t, r, tuple(sorted(cards))))
-        if hard:
-            taken += [row.items[k] for k in cards]
+        placements.append(Placement(t, r, tuple(sorted(kept))))
+        taken |= {row.items[k] for k in kept}
     return placements
 
 
