@@ -32,7 +32,9 @@ USERS = 3
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     directory = tmp_path_factory.mktemp("scenarios")
-    config = SynthConfig(users=60, items=120, interactions=2400, seed=5)
+    # 400 items: enough for every scenario's layout to fill (a 120-item catalogue cannot, and proving
+    # that takes the MIP seconds per page)
+    config = SynthConfig(users=60, items=400, interactions=2400, seed=5)
     write_dataset(directory, "synth", synthesize(config), source="test")
     return PageService("synth", directory, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
 
