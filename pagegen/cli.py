@@ -787,7 +787,8 @@ def _bench(args: argparse.Namespace) -> int:
         lines.append(
             f"ILP − greedy objective: min {pages['ilp_minus_greedy_objective']['min']}, "
             f"mean {pages['ilp_minus_greedy_objective']['mean']}; pages for all {pages['all_users']} users "
-            f"{pages['all_users_seconds']} s on 2 workers (target ≤ 30 s)"
+            f"{pages['all_users_seconds']} s on 2 workers (target ≤ 30 s); hit {pages['all_users_hit']['ilp_page']} "
+            f"(top picks alone, as many items: {pages['all_users_hit']['top_picks_alone']})"
         )
     if args.suite in ("titles", "all"):
         titles = payload["titles"] = bench.bench_titles(data_dir, args.dataset)

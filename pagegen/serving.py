@@ -100,7 +100,11 @@ class PageService:
         history = self._history_or_picks(user_id, liked)
         needed = layout.total_slots if constraints.dedup == "hard" else max(tile.slots for tile in layout.tiles)
         rules = RowRules(
-            constraints.allowed_genres, constraints.min_relevance_quantile, constraints.max_genre_share, needed
+            constraints.allowed_genres,
+            constraints.min_relevance_quantile,
+            constraints.max_genre_share,
+            needed,
+            max(tile.slots for tile in layout.tiles),
         )
         built = self.builder.build(
             history, beta=constraints.popularity_beta, genres=genres, rules=rules, depth=row_depth(layout)

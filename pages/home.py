@@ -9,6 +9,7 @@ state, service = context.state, context.service
 
 who = "a new user" if state.is_new_user else f"user {state.user}"
 st.title(f"Home for {who}")
+st.html(render.STYLE)  # before the page is solved, so the cards never arrive unstyled
 page = context.page_or_stop()
 
 with st.sidebar:
@@ -35,7 +36,6 @@ if context.held_out is not None and context.held_out in page.item_ids:
         icon=":material/target:",
     )
 
-st.html(render.STYLE)
 slots = [st.empty() for _ in page.rows]
 for slot, block in zip(slots, render.page_html(page, held_out=context.held_out), strict=True):
     slot.html(block)

@@ -14,7 +14,7 @@ import time
 from pagegen.errors import ConfigError
 from pagegen.optimizer.baselines import greedy_page, mmr_page
 from pagegen.optimizer.decompose import decompose
-from pagegen.optimizer.ilp import build_page_problem, export_lp, solve_page_model
+from pagegen.optimizer.ilp import SAFETY_SECONDS, build_page_problem, export_lp, solve_page_model
 from pagegen.optimizer.page import (
     RELAXATION_ORDER,
     Page,
@@ -76,6 +76,10 @@ def optimize(
             if status in ("error", "infeasible"):
                 placements, bound = fast.placements, None
                 message = f"the solver failed ({status}); best page found shown"
+            elif status == "time_limit":
+                message = (
+                    f"stopped by the {SAFETY_SECONDS:.0f} s guard, not proven; the gap is the most any page could gain"
+                )
             elif status != "optimal":
                 message = f"not proven within {node_limit} solver nodes; the gap is the most any page could gain"
     objective = page_objective(problem, placements)

@@ -60,7 +60,7 @@ class PageRow:
 @dataclass(frozen=True)
 class SolverReport:
     optimizer: str  # the optimizer that produced the page: ilp, greedy or mmr
-    status: str  # optimal, time_limit (best page found, gap below), heuristic, or fallback
+    status: str  # optimal (proven within the gap), limit (node limit), time_limit (30 s guard), unproven, heuristic
     objective: float
     best_bound: float | None = None
     gap: float | None = None

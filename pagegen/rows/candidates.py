@@ -33,13 +33,16 @@ DEFAULT_DEPTH = 40  # candidates per row when the caller does not size rows to a
 @dataclass(frozen=True)
 class RowRules:
     """The layout's rules on a row's items. Rows are built within them, so no rule empties a row later:
-    only items of an allowed genre and relevant enough, and no genre (but the row's own) on more than
-    ``max_genre_share`` of the row's candidates, so a tile can still be filled within its genre share."""
+    only items of an allowed genre and relevant enough; and, with a genre share below 1, candidates
+    taken in rounds of ``tile_slots`` cards that each keep the share (no genre but the row's own on
+    more than ``max_genre_share`` of a round), so a row holds several disjoint full tiles' worth of
+    cards, best first, and can still fill its tile after other rows take their items."""
 
     allowed_genres: tuple[str, ...] = ()  # empty: every genre
     min_relevance: float = 0.0  # the user's personal relevance percentile an item must reach
     max_genre_share: float = 1.0
     min_items: int = 0  # the relevance floor gives way (never the genres) when fewer items than this pass
+    tile_slots: int = 10  # the cards of the widest tile the rows are for
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,6 @@ class RowBuilder:
         self.genres = data.catalogue[S.GENRES].to_list()
         self.titles = data.catalogue[S.TITLE].to_list()
         self.is_new = _newest(data, NEW_SHARE)
-        self.genre_names = sorted({g for genres in self.genres for g in genres})
-        column = {genre: i for i, genre in enumerate(self.genre_names)}
-        self.genre_matrix = np.zeros((data.n_items, len(self.genre_names)), dtype=bool)  # item × genre
-        for item, genres in enumerate(self.genres):
-            self.genre_matrix[item, [column[g] for g in genres]] = True
 
     def build(
         self,
@@ -148,7 +146,7 @@ class RowBuilder:
         floor = self._relevance_floor(history, relevance, rules)
         unseen = self.qualifying(history, relevance, dataclasses.replace(rules, min_relevance=floor))
         depth = depth or self.per_row
-        row = functools.partial(self._row, relevance=relevance, depth=depth, genre_share=rules.max_genre_share)
+        row = functools.partial(self._row, relevance=relevance, depth=depth, rules=rules)
         rows = [row(RowReason("top_picks", self.personal), biased(blend), unseen)]
         if "sasrec" in scores and len(history):
             rows.append(row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
@@ -223,15 +221,12 @@ class RowBuilder:
         *,
         relevance: np.ndarray,
         depth: int,
-        genre_share: float = 1.0,
+        rules: RowRules,
     ) -> CandidateRow:
         candidates = np.flatnonzero(allowed)
         ranked = candidates[np.lexsort((candidates, -scores[candidates]))]
-        if genre_share < 1.0:
-            # Past its quota of the row's candidates, a genre's items are skipped (the row's own genre aside).
-            members = self.genre_matrix[ranked] & ~np.isin(self.genre_names, reason.genres)[None, :]
-            over = (np.cumsum(members, axis=0) > math.ceil(genre_share * depth)) & members
-            ranked = ranked[~over.any(axis=1)]
+        if rules.max_genre_share < 1.0:
+            ranked = self._in_rounds(ranked, reason.genres, rules, depth)
         best = ranked[:depth]
         return CandidateRow(
             row_id=f"{reason.row_type}:{row_key}" if row_key else reason.row_type,
@@ -241,6 +236,35 @@ class RowBuilder:
             relevance=tuple(round(float(s), 6) for s in relevance[best]),
             title=plain_title(reason),
         )
+
+    def _in_rounds(self, ranked: np.ndarray, own: tuple[str, ...], rules: RowRules, depth: int) -> np.ndarray:
+        """Up to ``depth`` of the ``ranked`` items, taken in rounds: each round goes down the ranking and
+        takes the items that keep every genre but ``own`` within the share of a tile, until the tile is
+        full; then the next round starts on what is left. The result keeps the ranking's order."""
+        slots = rules.tile_slots
+        cap = max(1, math.floor(rules.max_genre_share * slots))
+        chosen: list[int] = []
+        remaining = ranked.tolist()
+        while remaining and len(chosen) < depth:
+            counts: Counter[str] = Counter()
+            taken: list[int] = []
+            skipped: list[int] = []
+            for position, item in enumerate(remaining):
+                if len(taken) == slots:
+                    skipped += remaining[position:]
+                    break
+                genres = [g for g in self.genres[item] if g not in own]
+                if all(counts[g] < cap for g in genres):
+                    taken.append(item)
+                    counts.update(genres)
+                else:
+                    skipped.append(item)
+            chosen += taken
+            if len(taken) < slots:
+                break  # no full tile is left in the ranking
+            remaining = skipped
+        order = {item: rank for rank, item in enumerate(ranked.tolist())}
+        return np.array(sorted(chosen[:depth], key=order.__getitem__), dtype=ranked.dtype)
 
     def facts(self, item_ids: Iterable[int]) -> dict[int, ItemFacts]:
         """Display and coverage facts of the given items."""

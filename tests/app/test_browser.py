@@ -1,5 +1,6 @@
 """What a person sees: `streamlit run` in a real headless Chromium, driven by Playwright."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -69,6 +70,7 @@ def _cards(page) -> list[str]:
 
 
 def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -82,7 +84,13 @@ def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
         page.locator("[data-row-id]").first.wait_for(timeout=60_000)
         first = _cards(page)
         assert len(first) >= 20
-        # Cards keep their fixed width in a real layout (a flex row without one squeezes them to slivers).
+        # Cards keep their fixed width in a real layout (a flex row without one squeezes them to slivers);
+        # the browser may lay a card out once before the page's style applies, so give it a moment.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                "() => document.querySelector('[data-row-id] [data-item-id]').getBoundingClientRect().width < 400",
+                timeout=10_000,
+            )
         box = page.locator("[data-row-id] [data-item-id]").first.bounding_box()
         assert box is not None and 160 <= box["width"] <= 185, box
         page.screenshot(path=str(tmp_path / "home-user-5.png"), full_page=True)
@@ -101,9 +109,11 @@ def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
         )
         second = _cards(page)
 
-        # Move the diversity slider with the keyboard: the page and the link follow.
+        # Move the diversity slider with the keyboard (0.5 → 0.4): the page and the link follow. Two steps,
+        # not six: on this 300-item catalogue a share of 0.25 or less leaves pages the decomposition
+        # cannot prove, and the MIP takes seconds (see README, the page optimizer).
         page.get_by_role("slider").first.focus()
-        for _ in range(6):
+        for _ in range(2):
             page.keyboard.press("ArrowLeft")
         page.wait_for_function(
             "() => new URL(location.href).searchParams.get('max_genre_share') !== null", timeout=30_000
