@@ -100,11 +100,11 @@ class PageService:
         history = self._history_or_picks(user_id, liked)
         needed = layout.total_slots if constraints.dedup == "hard" else max(tile.slots for tile in layout.tiles)
         rules = RowRules(
-            constraints.allowed_genres,
-            constraints.min_relevance_quantile,
-            constraints.max_genre_share,
-            needed,
-            max(tile.slots for tile in layout.tiles),
+            allowed_genres=constraints.allowed_genres,
+            min_relevance=constraints.min_relevance_quantile,
+            max_genre_share=constraints.max_genre_share,
+            min_items=needed,
+            tile_slots=max(tile.slots for tile in layout.tiles),
         )
         built = self.builder.build(
             history, beta=constraints.popularity_beta, genres=genres, rules=rules, depth=row_depth(layout)
@@ -114,7 +114,9 @@ class PageService:
         if built.relevance_floor < constraints.min_relevance_quantile:
             why = f"fewer than the page's {needed} cards pass it"
             relaxed = (
-                Relaxation("min_relevance_quantile", constraints.min_relevance_quantile, built.relevance_floor, why),
+                Relaxation(
+                    "min_relevance_quantile", constraints.min_relevance_quantile, round(built.relevance_floor, 4), why
+                ),
             )
             constraints = dataclasses.replace(constraints, min_relevance_quantile=built.relevance_floor)
         return prepare_problem(built.rows, facts, layout, constraints, user_id=user_id, item_relaxations=relaxed)

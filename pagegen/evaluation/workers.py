@@ -64,8 +64,11 @@ def map_users(
 
 
 def _start_worker(dataset: str, data_dir: str) -> None:
+    import torch
+
     from pagegen.serving import PageService
 
+    torch.set_num_threads(1)  # one core per worker: two workers with torch's own pools oversubscribe two cores
     _worker["service"] = PageService(dataset, Path(data_dir))
 
 

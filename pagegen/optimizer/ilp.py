@@ -60,7 +60,7 @@ class PageModel:
 
 @dataclass(frozen=True)
 class IlpResult:
-    status: str  # optimal, time_limit, infeasible or error
+    status: str  # optimal, limit (nodes), time_limit (the guard), infeasible or error
     placements: tuple[Placement, ...]
     best_bound: float | None
     gap: float | None
@@ -238,8 +238,7 @@ def export_lp(problem: PageProblem, path: Path) -> Path:
     hand to any solver."""
     model = build_page_problem(problem)
     with atomic_path(path) as temp:
-        model.lp.writeLP(str(temp.with_suffix(".lp")))
-        temp.with_suffix(".lp").replace(temp)
+        model.lp.writeLP(str(temp))
     return path
 
 
