@@ -89,13 +89,13 @@ def test_home_page_shows_the_users_rows_from_the_link(prepared):
 def test_a_slider_move_changes_the_page_and_the_link(prepared):
     app = _app(user="3")
     before = _card_ids(app)
-    app.slider(key="set.max_genre_share").set_value(0.2).run()
+    app.slider(key="set.max_genre_share").set_value(0.3).run()
     assert not app.exception
-    assert app.query_params["max_genre_share"] == "0.2"
+    assert app.query_params["max_genre_share"] == "0.3"
     assert _card_ids(app) != before
     # The link alone reproduces the page in a new session.
-    again = _app(user="3", max_genre_share="0.2")
-    assert again.slider(key="set.max_genre_share").value == 0.2
+    again = _app(user="3", max_genre_share="0.3")
+    assert again.slider(key="set.max_genre_share").value == 0.3
     assert _card_ids(again) == _card_ids(app)
 
 
