@@ -80,11 +80,13 @@ def optimize(
                 message = (
                     f"stopped by the {SAFETY_SECONDS:.0f} s guard, not proven; the gap is the most any page could gain"
                 )
-            elif status != "optimal":
+            elif status == "optimal":
+                message = "proven by HiGHS, started from the decomposition's best page"
+            else:
                 message = f"not proven within {node_limit} solver nodes; the gap is the most any page could gain"
     objective = page_objective(problem, placements)
     gap = None if bound is None else max(bound - objective, 0.0) / max(abs(objective), 1e-9)
-    if status == "optimal" and fast.proven:
+    if fast.proven:
         message = f"proven by the decomposition in {fast.iterations} steps"
     report = SolverReport(
         optimizer="ilp",
