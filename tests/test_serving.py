@@ -8,20 +8,14 @@ import json
 import pytest
 
 from pagegen import cli
-from pagegen.data import SynthConfig, synthesize, write_dataset
 from pagegen.errors import LayoutError, UnknownUserError
 from pagegen.layout import resolve_layout
-from pagegen.serving import PageService
-
-SMALL_SASREC = {"hidden": 16, "layers": 1, "heads": 1, "max_len": 20, "max_epochs": 2}
+from tests.factories import synthetic_service
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("serving")
-    config = SynthConfig(users=60, items=120, interactions=2400, seed=5)
-    write_dataset(directory, "synth", synthesize(config), source="test")
-    return PageService("synth", directory, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
+    return synthetic_service(tmp_path_factory.mktemp("serving"), items=120)
 
 
 def test_a_users_page_fills_the_layout_without_seen_or_repeated_items(service):
@@ -171,10 +165,7 @@ def test_export_lp_writes_the_pages_program(service, capsys, monkeypatch, tmp_pa
 def test_a_user_with_one_interaction_gets_a_full_page(tmp_path):
     # Issue 11's case: most of the catalogue ties for such a user; ties now share the middle rank, so
     # the relevance floor keeps half the catalogue, not a handful of items.
-    write_dataset(
-        tmp_path, "sparse", synthesize(SynthConfig(users=300, items=400, interactions=600, seed=0)), source="test"
-    )
-    sparse = PageService("sparse", tmp_path, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
+    sparse = synthetic_service(tmp_path, users=300, items=400, interactions=600, seed=0, name="sparse")
     lone = next(int(u) for u in sparse.user_ids() if len(sparse.history(int(u))) == 1)
     page = sparse.page(lone, resolve_layout("default"))
     assert len(page.rows) == 8 and all(len(row.items) == row.slots == 10 for row in page.rows)

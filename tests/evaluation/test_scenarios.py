@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from pagegen import cli
-from pagegen.data import SynthConfig, synthesize, write_dataset
 from pagegen.evaluation.scenarios import (
     SCENARIOS,
     Scenario,
@@ -24,19 +23,16 @@ from pagegen.evaluation.scenarios import (
 from pagegen.layout import Constraints, resolve_layout
 from pagegen.optimizer import OPTIMIZERS, optimize
 from pagegen.serving import PageService
+from tests.factories import synthetic_service
 
-SMALL_SASREC = {"hidden": 16, "layers": 1, "heads": 1, "max_len": 20, "max_epochs": 2}
 USERS = 3
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("scenarios")
     # 400 items: enough for every scenario's layout to fill (a 120-item catalogue cannot, and proving
     # that takes the MIP seconds per page)
-    config = SynthConfig(users=60, items=400, interactions=2400, seed=5)
-    write_dataset(directory, "synth", synthesize(config), source="test")
-    return PageService("synth", directory, params={"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}})
+    return synthetic_service(tmp_path_factory.mktemp("scenarios"), items=400)
 
 
 @pytest.fixture(scope="module")
