@@ -422,7 +422,9 @@ def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...
 
 
 def _coverage_bonus(problem: PageProblem, pieces: _Pieces, prices: _Prices) -> dict[int, float]:
-    """What the coverage pieces add to showing each item (new items, items of genres the page needs)."""
+    """What the coverage prices add to showing each item (new items, items of genres the page needs)."""
+    if prices.new <= 0 and not prices.genre.any():
+        return {}  # the common case: no coverage price, so no item to look at
     genre_price = dict(zip(pieces.genre_names, prices.genre.tolist(), strict=True))
     bonus = {}
     for item in pieces.item_ids:
