@@ -408,7 +408,7 @@ def _keeps_all(problem: PageProblem, pieces: _Pieces, placements: Sequence[Place
 
 def _as_shown(problem: PageProblem, choices: list[tuple[int, int, tuple[int, ...]]]) -> tuple[Placement, ...] | None:
     """The priced page itself when it breaks no hard rule (no repeat under hard de-duplication, every
-    row within its genre share): at good pieces it is often the best page."""
+    row within its genre share): at good prices it is often the best page."""
     if not choices:
         return None
     shown = [problem.rows[r].items[k] for _, r, cards in choices for k in cards]
