@@ -106,24 +106,43 @@ def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> flo
     return value - problem.constraints.dedup_penalty * duplicates
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What a page shows, counted once for the rule checks."""
+
+    items: tuple[int, ...]  # every card's item, repeats included
+    types: Counter[str]  # rows per row type
+    filled: dict[int, str]  # tile → row type, tiles with a full row only
+    new_items: int  # distinct new items
+    genres: int  # distinct genres
+
+
+def _shown(problem: PageProblem, placements: Sequence[Placement]) -> _Shown:
+    items = tuple(problem.rows[p.row].items[c] for p in placements for c in p.candidates)
+    return _Shown(
+        items=items,
+        types=Counter(problem.rows[p.row].reason.row_type for p in placements),
+        filled={  # a tile counts as filled only by a full row
+            p.tile: problem.rows[p.row].reason.row_type
+            for p in placements
+            if len(p.candidates) == problem.tiles[p.tile].slots
+        },
+        new_items=len({item for item in items if problem.facts[item].is_new}),
+        genres=len({g for item in items for g in problem.facts[item].genres}),
+    )
+
+
 def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[str, int]:
     """How many units of each relaxable rule the placements miss, by RELAXATION_ORDER name."""
-    constraints = problem.constraints
-    shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
-    types = Counter(problem.rows[p.row].reason.row_type for p in placements)
-    filled = {  # a tile counts as filled only by a full row
-        p.tile: problem.rows[p.row].reason.row_type
-        for p in placements
-        if len(p.candidates) == problem.tiles[p.tile].slots
-    }
-    new_items = len({item for item in shown if problem.facts[item].is_new})
-    genres = len({g for item in shown for g in problem.facts[item].genres})
+    constraints, shown = problem.constraints, _shown(problem, placements)
     return {
-        "min_new_items": max(constraints.min_new_items - new_items, 0),
-        "min_page_genres": max(constraints.min_page_genres - genres, 0),
-        "required_row_types": sum(types[row_type] == 0 for row_type in constraints.required_row_types),
-        "pinned": sum(tile.pinned is not None and filled.get(t) != tile.pinned for t, tile in enumerate(problem.tiles)),
-        "fill_every_tile": len(problem.tiles) - len(filled),
+        "min_new_items": max(constraints.min_new_items - shown.new_items, 0),
+        "min_page_genres": max(constraints.min_page_genres - shown.genres, 0),
+        "required_row_types": sum(shown.types[row_type] == 0 for row_type in constraints.required_row_types),
+        "pinned": sum(
+            tile.pinned is not None and shown.filled.get(t) != tile.pinned for t, tile in enumerate(problem.tiles)
+        ),
+        "fill_every_tile": len(problem.tiles) - len(shown.filled),
     }
 
 
@@ -163,12 +182,9 @@ def relaxation_charges(problem: PageProblem) -> dict[str, float]:
 def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> tuple[Relaxation, ...]:
     """Every rule the placements do not meet, in the documented relaxation order, each with its cause;
     then the layout's item count and any broken hard rule (never by the optimizers' own pages)."""
-    constraints = problem.constraints
-    shown = [problem.rows[p.row].items[c] for p in placements for c in p.candidates]
-    types = Counter(problem.rows[p.row].reason.row_type for p in placements)
-    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
+    constraints, page = problem.constraints, _shown(problem, placements)
+    shown, types, filled, new_items, genres = page.items, page.types, page.filled, page.new_items, page.genres
     unmet: list[Relaxation] = list(problem.item_relaxations)
-    new_items = len({item for item in shown if problem.facts[item].is_new})
     if new_items < constraints.min_new_items:
         qualifying = len({i for row in problem.rows for i in row.items if problem.facts[i].is_new})
         unmet.append(
@@ -179,7 +195,6 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
                 f"{qualifying} new items among the candidates; more would break a rule ranked above",
             )
         )
-    genres = len({g for item in shown for g in problem.facts[item].genres})
     if genres < constraints.min_page_genres:
         available = len({g for row in problem.rows for i in row.items for g in problem.facts[i].genres})
         unmet.append(
