@@ -7,7 +7,6 @@ different generators are comparable; the popularity slider then adds β · popul
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections import Counter
@@ -143,8 +142,9 @@ class RowBuilder:
         scores, blend = self._scores(history)
         relevance = percentiles(blend)
         biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
-        floor = self._relevance_floor(history, relevance, rules)
-        unseen = self.qualifying(history, relevance, dataclasses.replace(rules, min_relevance=floor))
+        showable = self._showable(history, rules.allowed_genres)
+        floor = self._relevance_floor(relevance[showable], rules)
+        unseen = showable & (relevance >= floor)
         depth = depth or self.per_row
         row = functools.partial(self._row, relevance=relevance, depth=depth, rules=rules)
         rows = [row(RowReason("top_picks", self.personal), biased(blend), unseen)]
@@ -178,23 +178,21 @@ class RowBuilder:
             )
         return CandidateRows(tuple(candidate for candidate in rows if candidate.items), floor)
 
-    def _relevance_floor(self, history: np.ndarray, relevance: np.ndarray, rules: RowRules) -> float:
-        """``rules.min_relevance``, or the highest lower floor that lets ``rules.min_items`` items pass (a
-        small catalogue would otherwise leave the page with holes)."""
-        everything = self.qualifying(history, relevance, dataclasses.replace(rules, min_relevance=0.0))
-        passing = np.sort(relevance[everything])[::-1]
+    def _relevance_floor(self, relevance: np.ndarray, rules: RowRules) -> float:
+        """``rules.min_relevance``, or the highest lower floor that lets ``rules.min_items`` of the showable
+        items' ``relevance`` pass (a small catalogue would otherwise leave the page with holes)."""
+        passing = np.sort(relevance)[::-1]
         if rules.min_items == 0 or len(passing) == 0 or (passing >= rules.min_relevance).sum() >= rules.min_items:
             return rules.min_relevance
         return float(passing[min(rules.min_items, len(passing)) - 1])
 
-    def qualifying(self, history: np.ndarray, relevance: np.ndarray, rules: RowRules) -> np.ndarray:
-        """The items a page for this user may show: unseen, of an allowed genre, relevant enough."""
-        allowed = relevance >= rules.min_relevance
-        allowed[np.asarray(history, dtype=np.int64)] = False
-        if rules.allowed_genres:
-            wanted = set(rules.allowed_genres)
-            allowed &= np.array([bool(wanted & set(genres)) for genres in self.genres])
-        return allowed
+    def _showable(self, history: np.ndarray, allowed_genres: tuple[str, ...]) -> np.ndarray:
+        """The items a page for this user may show before the relevance floor: unseen, of an allowed genre."""
+        showable = np.ones(self.data.n_items, dtype=bool)
+        showable[np.asarray(history, dtype=np.int64)] = False
+        if allowed_genres:
+            showable &= np.logical_or.reduce([self._in(genre) for genre in allowed_genres])
+        return showable
 
     def top_picks(self, history: np.ndarray, k: int) -> list[int]:
         """The user's ``k`` best unseen items by personal relevance alone: the list a page competes with."""
