@@ -62,8 +62,8 @@ def bench_generators(
 ) -> dict[str, Any]:
     """Fit (or load) every generator, then time scoring one user with all of them; target ≤ 20 ms."""
     from pagegen.data import load_dataset
-    from pagegen.evaluation import leave_last_out_experiment
     from pagegen.generators import EASE, GENERATORS, artifacts
+    from pagegen.generators.experiments import leave_last_out_experiment
     from pagegen.seeding import as_generator
 
     experiment = leave_last_out_experiment(load_dataset(dataset, data_dir))

@@ -18,6 +18,7 @@ from typing import Any
 from pagegen import data
 from pagegen.data import schema as S
 from pagegen.errors import PagegenError
+from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -108,14 +109,14 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cold-fraction", type=float, default=0.1)
     evaluate.add_argument("--retrain", action="store_true", help="fit again even when a matching model is saved")
     evaluate.add_argument("--sample", type=_positive_int, default=50, help="users for --model llm-rerank")
-    _backend_argument(evaluate, default="auto")
+    _backend_argument(evaluate, default=DEFAULT_BACKEND)
     evaluate.set_defaults(handler=_evaluate)
 
     page = commands.add_parser("page", help="a user's homepage: rows chosen and filled by the optimizer")
     page.add_argument("--dataset", default=data.DEFAULT_DATASET)
     page.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user: a cold-start page)")
     _page_arguments(page)
-    page.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="ilp")
+    page.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_OPTIMIZER)
     page.add_argument("--timings", action="store_true", help="include build and solve seconds in the JSON")
     page.add_argument("--export-lp", type=Path, metavar="FILE", help="also write the page's ILP (PuLP's LP format)")
     _json_flag(page)
@@ -126,7 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
     titles.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user)")
     _page_arguments(titles)
     _json_flag(titles)
-    titles.set_defaults(handler=_titles, optimizer="ilp", timings=False)
+    titles.set_defaults(handler=_titles, optimizer=DEFAULT_OPTIMIZER, timings=False)
 
     llm = commands.add_parser("llm", help="the language model: prepare the embedded model, describe items")
     llm_commands = llm.add_subparsers(title="llm commands", metavar="ACTION", required=True)
@@ -147,7 +148,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
     _page_arguments(evaluate_pages)
     evaluate_pages.add_argument(
-        "--optimizer", choices=OPTIMIZER_CHOICES, action="append", help="repeat to compare several (default: all)"
+        "--optimizer", choices=OPTIMIZERS, action="append", help="repeat to compare several (default: all)"
     )
     evaluate_pages.add_argument(
         "--users", type=_positive_int, help="only the first N users (default: all; 200 with --scenarios)"
@@ -189,9 +190,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-OPTIMIZER_CHOICES = ("ilp", "greedy", "mmr")
-
-
 def _page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", default="default", help="a shipped layout name or a layout .toml file")
     parser.add_argument(
@@ -208,14 +206,14 @@ def _page_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="branch-and-bound nodes for a page the decomposition leaves unproven (a count, so results repeat)",
     )
-    _backend_argument(parser, default="auto")
+    _backend_argument(parser, default=DEFAULT_BACKEND)
     parser.add_argument("--title-budget", type=_positive_float, default=2.0, help="seconds for a page's titles")
 
 
 def _backend_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
     parser.add_argument(
         "--backend",
-        choices=("auto", "ollama", "embedded", "template"),
+        choices=BACKENDS,
         default=default,
         help="the language model; auto: an Ollama server if one answers (OLLAMA_HOST), else the embedded "
         "model if prepared (`pagegen llm prepare`), else templates",
@@ -418,8 +416,8 @@ def _data_split(args: argparse.Namespace) -> int:
 
 def _model_on_leave_last_out(args: argparse.Namespace, *, retrain: bool = False) -> tuple[Any, Any, dict[str, Any]]:
     """The leave-last-out experiment of ``--dataset`` and ``--model`` fitted on it (loaded when saved)."""
-    from pagegen.evaluation import leave_last_out_experiment
     from pagegen.generators import artifacts, generator_class
+    from pagegen.generators.experiments import leave_last_out_experiment
 
     cls = generator_class(args.model)
     data_dir = data.resolve_data_dir(args.data_dir)
@@ -492,14 +490,9 @@ def _recommend(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from pagegen.evaluation import (
-        EvaluationReport,
-        cold_start_experiment,
-        evaluate_cold_start,
-        evaluate_ranking,
-        leave_last_out_experiment,
-    )
+    from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking
     from pagegen.generators import GENERATORS, artifacts, generator_class
+    from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
 
     data_dir = data.resolve_data_dir(args.data_dir)
     if args.model == "llm-rerank":
@@ -556,19 +549,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
-    from pagegen.llm.backends import make_backend
-    from pagegen.llm.rerank import evaluate_rerank
+    from pagegen.evaluation.rerank import evaluate_rerank, format_rerank
+    from pagegen.llm.registry import make_backend
 
     backend = make_backend(args.backend, data_dir=data_dir)
     backend.warm()
-    result = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample)
-    text = (
-        f"zero-shot reranking of EASE's top {result['candidates']} by {result['backend']} on {result['users']} users "
-        f"({result['answers_used']} answers used, {result['seconds']} s)\n"
-        f"EASE order: NDCG@10 {result['ease_ndcg@10']:.4f}, HR@10 {result['ease_hr@10']:.4f}\n"
-        f"LLM order:  NDCG@10 {result['llm_ndcg@10']:.4f}, HR@10 {result['llm_hr@10']:.4f}"
-    )
-    return _emit(args, result, text)
+    report = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample)
+    return _emit(args, report.to_dict(), format_rerank(report))
 
 
 def _report_table(reports: list[Any]) -> str:
@@ -589,7 +576,7 @@ def _report_table(reports: list[Any]) -> str:
 def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The user's page, optimized and titled as the arguments say; also the service and titles report."""
     from pagegen.layout import resolve_layout
-    from pagegen.llm.backends import make_backend
+    from pagegen.llm.registry import make_backend
     from pagegen.optimizer import NODE_LIMIT, export_lp, optimize
     from pagegen.serving import PageService
 
@@ -635,8 +622,8 @@ def _titles_line(titles: Any) -> str:
 
 
 def _llm_describe(args: argparse.Namespace) -> int:
-    from pagegen.llm.backends import make_backend
     from pagegen.llm.descriptions import describe_items
+    from pagegen.llm.registry import make_backend
 
     data_dir = data.resolve_data_dir(args.data_dir)
     dataset = data.load_dataset(args.dataset, data_dir)
@@ -701,13 +688,13 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         args.dataset,
         data_dir,
         layout,
-        optimizers=args.optimizer or OPTIMIZER_CHOICES,
+        optimizers=args.optimizer or OPTIMIZERS,
         max_users=args.users,
         workers=args.workers,
         node_limit=args.node_limit or NODE_LIMIT,
     )
     save_report(data_dir, args.dataset, "pages", summary)  # the dashboard's Insights charts
-    optimizers = args.optimizer or OPTIMIZER_CHOICES
+    optimizers = args.optimizer or OPTIMIZERS
     columns = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "genres_covered",
                "novelty", "catalog_coverage", "exposure_gini", "relaxed_pages")  # fmt: skip
     lines = [

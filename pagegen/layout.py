@@ -18,12 +18,10 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
-from pagegen.data.store import atomic_path
 from pagegen.errors import LayoutError
+from pagegen.files import atomic_path
+from pagegen.vocabulary import ROW_TYPES
 
-ROW_TYPES = (
-    "top_picks", "because_you_watched", "up_next", "new_for_you", "trending", "genre", "hidden_gems", "explore",
-)  # fmt: skip
 TILE_SLOTS = {"carousel": (3, 30), "hero": (1, 1), "grid": (4, 48), "banner": (2, 3)}
 MAX_TILES = 30
 DEDUP_MODES = ("hard", "soft")

@@ -19,8 +19,8 @@ import numpy as np
 from pagegen import data
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.evaluation import leave_last_out_experiment
 from pagegen.generators import Generator, artifacts, generator_class
+from pagegen.generators.experiments import leave_last_out_experiment
 from pagegen.layout import Constraints, Layout, parse_constraints
 from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page

@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from pagegen.app import render, session, views
-from pagegen.app.state import OPTIMIZERS
+from pagegen.vocabulary import OPTIMIZERS
 
 context = session.sidebar("compare")
 service, left = context.service, context.request

@@ -11,7 +11,6 @@ from pagegen.app.designer import draft_layout, tile_records
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     MAX_LAYOUT_BYTES,
-    ROW_TYPES,
     TILE_SLOTS,
     layout_file_name,
     layout_to_toml,
@@ -20,6 +19,7 @@ from pagegen.layout import (
     save_layout,
     shipped_layouts,
 )
+from pagegen.vocabulary import ROW_TYPES
 
 context = session.sidebar("designer")
 st.title("Layout designer")

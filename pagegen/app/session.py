@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 
 from pagegen import data
-from pagegen.app.state import BACKENDS, NEW_USER, OPTIMIZERS, SLIDER_SETTINGS, AppState, parse_user_id
+from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
@@ -30,9 +30,11 @@ from pagegen.layout import (
     resize_layout,
     shipped_layouts,
 )
-from pagegen.llm.backends import Backend, make_backend
+from pagegen.llm.backends import Backend
+from pagegen.llm.registry import make_backend
 from pagegen.optimizer import Page
 from pagegen.serving import PageService
+from pagegen.vocabulary import BACKENDS, OPTIMIZERS
 
 _INIT_KEY = "pagegen.initialised"
 _URL_PROBLEMS_KEY = "pagegen.url_problems"

@@ -15,10 +15,9 @@ from typing import Any
 from pagegen.data.sources import DEFAULT_DATASET
 from pagegen.errors import LayoutError
 from pagegen.layout import CONSTRAINT_RANGES, MAX_TILES, TILE_SLOTS, Constraints, parse_constraints
+from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 NEW_USER = "new"  # the ``user`` value of a new user, whose page comes from onboarding picks
-OPTIMIZERS = ("ilp", "greedy", "mmr")
-BACKENDS = ("auto", "embedded", "ollama", "template")
 # The constraint settings the sidebar overrides, in its order (the penalty follows the soft/hard toggle).
 SLIDER_SETTINGS = (*(key for key in CONSTRAINT_RANGES if key != "dedup_penalty"), "dedup", "dedup_penalty")
 _INTEGER_SETTINGS = {f.name for f in dataclasses.fields(Constraints) if f.type == "int"}
@@ -29,8 +28,8 @@ class AppState:
     dataset: str = DEFAULT_DATASET
     user: str | None = None  # kept as text: validating it against the dataset is the page's job
     layout: str = "default"
-    optimizer: str = "ilp"
-    backend: str = "auto"
+    optimizer: str = DEFAULT_OPTIMIZER
+    backend: str = DEFAULT_BACKEND
     settings: tuple[tuple[str, Any], ...] = ()  # slider overrides of the layout's constraints, by name
     rows: int | None = None  # page size overrides of the layout
     slots: int | None = None

@@ -18,6 +18,7 @@ from pagegen.evaluation.scenarios import SCENARIO_COLUMNS, ScenarioReport
 from pagegen.metrics import page_metrics, row_diversity
 from pagegen.optimizer import Page
 from pagegen.rows import ItemFacts
+from pagegen.vocabulary import OPTIMIZERS
 
 SWEEP_SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)  # the diversity slider's values the trade-off chart visits
 PAGE_METRIC_COLUMNS = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity",
@@ -104,7 +105,7 @@ def diversity_sweep(
 
 def optimizer_table(report: Mapping[str, Any]) -> pl.DataFrame:
     """The saved ``evaluate-pages`` report as one row per optimizer."""
-    names = [name for name in ("ilp", "greedy", "mmr") if isinstance(report.get(name), dict)]
+    names = [name for name in OPTIMIZERS if isinstance(report.get(name), dict)]
     return pl.DataFrame(
         {"optimizer": names, **{c: [float(report[n].get(c, float("nan"))) for n in names] for c in PAGE_METRIC_COLUMNS}}
     )

@@ -24,7 +24,8 @@ from tqdm import tqdm
 from pagegen.data import schema as S
 from pagegen.data.parsers import Archive, Parser, RawDataset
 from pagegen.data.sources import DatasetSpec, PackagedSource, get_spec
-from pagegen.data.store import atomic_path, ensure_writable, file_sha256, is_prepared, load_dataset, write_dataset
+from pagegen.data.store import ensure_writable, is_prepared, load_dataset, write_dataset
+from pagegen.files import atomic_path, file_sha256
 from pagegen.errors import DataDirError, DataSourceError, MalformedDataError
 
 DOWNLOADS = "_downloads"

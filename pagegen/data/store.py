@@ -12,8 +12,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,20 +23,12 @@ import polars as pl
 import pagegen
 from pagegen.data import schema as S
 from pagegen.errors import DataDirError, DatasetNotPreparedError, DataSourceError
+from pagegen.files import atomic_path, file_sha256
 
 DATA_DIR_ENV = "PAGEGEN_DATA_DIR"
 MANIFEST = "manifest.json"
 TABLES = ("interactions", "items", "users", "tags")
 DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -56,33 +48,6 @@ def ensure_writable(directory: Path) -> Path:
             f"choose another with --data-dir or ${DATA_DIR_ENV}"
         ) from error
     return directory
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one rename.
-
-    On any error the temporary file is removed and ``target`` keeps its last good content.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        yield temp
-        os.chmod(temp, _FILE_MODE)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

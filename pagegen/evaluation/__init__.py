@@ -1,23 +1,5 @@
-"""Offline evaluation of generators: metrics, full ranking, and the two protocols."""
+"""Offline evaluation of generators and pages: the two protocols, page quality, scenarios, reports."""
 
-from pagegen.evaluation.protocol import (
-    LEAVE_LAST_OUT,
-    ColdStartExperiment,
-    EvaluationReport,
-    Experiment,
-    cold_start_experiment,
-    evaluate_cold_start,
-    evaluate_ranking,
-    leave_last_out_experiment,
-)
+from pagegen.evaluation.protocol import EvaluationReport, evaluate_cold_start, evaluate_ranking
 
-__all__ = [
-    "LEAVE_LAST_OUT",
-    "ColdStartExperiment",
-    "EvaluationReport",
-    "Experiment",
-    "cold_start_experiment",
-    "evaluate_cold_start",
-    "evaluate_ranking",
-    "leave_last_out_experiment",
-]
+__all__ = ["EvaluationReport", "evaluate_cold_start", "evaluate_ranking"]

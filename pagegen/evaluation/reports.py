@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pagegen.data.store import atomic_path
+from pagegen.files import atomic_path
 
 REPORTS = {  # name → the command that writes it
     "generators": "pagegen evaluate --model all",

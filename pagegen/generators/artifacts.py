@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 import pagegen
-from pagegen.data.store import atomic_path, file_sha256
 from pagegen.errors import ArtifactError
+from pagegen.files import atomic_path, file_sha256
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.training import TrainingData
 

@@ -3,7 +3,7 @@
 The public methods here check what every generator needs checked — fitted, known user or item,
 ``k > 0``, output shape, no NaN — and subclasses implement only the private hooks:
 ``_fit``, ``_score`` (histories → scores over all items), ``_state``/``_restore`` for saving, and
-``_similar`` where the generator has an item-to-item notion.
+``_similar`` where the generator has an item-to-item notion (public as ``similar`` and ``similar_scores``).
 """
 
 from __future__ import annotations
@@ -107,13 +107,23 @@ class Generator(ABC):
 
     def similar(self, item_id: int, k: int = 10) -> pl.DataFrame:
         """Items most like ``item_id`` (for "because you watched X" rows)."""
-        if not self.supports_similar:
-            raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
         check_k(k)
         index = self.data.item_index(int(item_id))
-        scores = np.asarray(self._similar(index), dtype=np.float32).copy()
+        scores = self.similar_scores(index)
         scores[index] = -np.inf
         return self._top(scores, k)
+
+    def similar_scores(self, index: int) -> np.ndarray:
+        """How like catalogue item ``index`` (a dense index) every item is, the item itself included as
+        the model scores it: a fresh float32 array the caller may change."""
+        if not self.supports_similar:
+            raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
+        if not 0 <= index < self.data.n_items:
+            raise ConfigError(f"item index {index} is outside the catalogue's {self.data.n_items} items")
+        scores = np.asarray(self._similar(index), dtype=np.float32).copy()
+        if scores.shape != (self.data.n_items,):
+            raise ModelFitError(f"{self.name} returned {scores.shape} similarity scores for {self.data.n_items} items")
+        return scores
 
     def _top(self, scores: np.ndarray, k: int) -> pl.DataFrame:
         valid = np.flatnonzero(np.isfinite(scores))

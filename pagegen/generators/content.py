@@ -13,10 +13,10 @@ import numpy as np
 import polars as pl
 
 from pagegen.data import schema as S
+from pagegen.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, make_embedder
 from pagegen.errors import ConfigError
 from pagegen.generators.base import Generator, Validation, check_k, require
 from pagegen.generators.training import TrainingData
-from pagegen.llm.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, make_embedder
 
 
 def item_texts(catalogue: pl.DataFrame) -> list[str]:

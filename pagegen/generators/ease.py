@@ -14,9 +14,9 @@ import scipy.sparse as sp
 import torch
 
 from pagegen.errors import ModelFitError
-from pagegen.evaluation.ranking import validation_ndcg
 from pagegen.generators.base import Generator, Validation, require
 from pagegen.generators.training import TrainingData, histories_matrix
+from pagegen.ranking import validation_ndcg
 
 DENSE_COPIES = 5  # Gram, its regularized copy, the Cholesky factor, the inverse, the previous grid point's B
 DENSE_GRAM_BYTES = 1 << 30  # below this, XᵀX goes through BLAS on a dense X (3× faster on ml-100k)

@@ -18,9 +18,9 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from pagegen.errors import ConfigError, ModelFitError
-from pagegen.evaluation.ranking import validation_ndcg
 from pagegen.generators.base import Generator, Validation, require
 from pagegen.generators.training import TrainingData
+from pagegen.ranking import validation_ndcg
 from pagegen.seeding import as_generator
 
 PAD = 0  # item index 0 is padding; catalogue item j is token j + 1

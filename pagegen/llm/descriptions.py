@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from pagegen.data import schema as S
-from pagegen.data.store import DESCRIPTIONS, atomic_path
+from pagegen.data.store import DESCRIPTIONS
+from pagegen.files import atomic_path
 from pagegen.llm.backends import Backend, BackendError
 
 MIN_WORDS, MAX_WORDS = 6, 60

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pagegen.data.store import atomic_path
+from pagegen.files import atomic_path
 from pagegen.llm.backends import Backend, BackendError
 from pagegen.optimizer import Page, PageRow
 

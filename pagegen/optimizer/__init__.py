@@ -29,8 +29,8 @@ from pagegen.optimizer.page import (
     unmet_constraints,
 )
 from pagegen.optimizer.problem import PageProblem, prepare_problem, row_depth
+from pagegen.vocabulary import OPTIMIZERS
 
-OPTIMIZERS = ("ilp", "greedy", "mmr")
 BASELINES = {"greedy": greedy_page, "mmr": mmr_page}
 NODE_LIMIT = 2000  # branch-and-bound nodes for the pages the decomposition leaves unproven (a count, not a clock)
 GAP = 0.005  # a page is optimal when no page can beat its objective by more than this share

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from pagegen.data.store import atomic_path
+from pagegen.files import atomic_path
 from pagegen.optimizer.page import (
     Placement,
     best_page,

@@ -17,9 +17,9 @@ import numpy as np
 
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.evaluation.metrics import popularity_percentiles
 from pagegen.generators.base import Generator
 from pagegen.generators.training import TrainingData
+from pagegen.ranking import popularity_percentiles
 
 ANCHORS = 3  # "because you watched X" rows, from the most recent distinct items
 GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
@@ -152,7 +152,7 @@ class RowBuilder:
             rows.append(row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
         rows.append(row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
         for anchor in list(dict.fromkeys(history[::-1].tolist()))[:ANCHORS]:
-            similarity = percentiles(np.asarray(self.generators["ease"]._similar(anchor)))
+            similarity = percentiles(self.generators["ease"].similar_scores(anchor))
             anchor_id = int(self.data.item_ids[anchor])
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
             rows.append(row(reason, biased(similarity), unseen, str(anchor_id)))

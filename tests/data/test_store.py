@@ -5,7 +5,8 @@ import pytest
 
 from pagegen.data import load_dataset, prepared_datasets, write_dataset
 from pagegen.data import store
-from pagegen.data.store import atomic_path, resolve_data_dir
+from pagegen.data.store import resolve_data_dir
+from pagegen.files import atomic_path
 from pagegen.errors import DatasetNotPreparedError
 
 INTERACTIONS = pl.DataFrame(

@@ -5,9 +5,10 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from pagegen.evaluation import cold_start_experiment, evaluate_cold_start, evaluate_ranking, leave_last_out_experiment
+from pagegen.evaluation import evaluate_cold_start, evaluate_ranking
 from pagegen.generators import Popularity
 from pagegen.generators.base import Generator
+from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
 from tests.generators.conftest import make_dataset
 
 

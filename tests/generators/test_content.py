@@ -5,10 +5,10 @@ import re
 import numpy as np
 import pytest
 
+from pagegen.embeddings import MiniLMEmbedder
 from pagegen.errors import ConfigError
 from pagegen.generators import Content, build_training_data
 from pagegen.generators.content import item_texts
-from pagegen.llm.embeddings import MiniLMEmbedder
 from tests.generators.conftest import make_dataset
 
 GENRES = ["Comedy", "Drama", "Horror", "Sci-Fi"]

@@ -105,9 +105,16 @@ def test_similar_where_supported(name, training):
         assert top.height == 3 and item not in top["item_id"].to_list()
         with pytest.raises(UnknownItemError, match="unknown item 424242"):
             generator.similar(424242)
+        scores = generator.similar_scores(0)
+        assert scores.shape == (training.n_items,) and scores.dtype == np.float32
+        scores[:] = 0  # a fresh array: changing it changes nothing the generator keeps
+        assert generator.similar(item, k=3).equals(top)
+        with pytest.raises(ConfigError, match=f"item index {training.n_items} is outside"):
+            generator.similar_scores(training.n_items)
     else:
-        with pytest.raises(ConfigError, match=f"{name} has no item-to-item similarity"):
-            generator.similar(item)
+        for ask in (lambda: generator.similar(item), lambda: generator.similar_scores(0)):
+            with pytest.raises(ConfigError, match=f"{name} has no item-to-item similarity"):
+                ask()
 
 
 @pytest.mark.parametrize(

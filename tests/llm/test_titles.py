@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from pagegen.errors import ConfigError
-from pagegen.llm.backends import BackendError, OllamaBackend, TemplateBackend, make_backend
+from pagegen.llm.backends import BackendError, OllamaBackend, TemplateBackend
+from pagegen.llm.registry import make_backend
 from pagegen.llm.titles import TitleCache, TitleFacts, title_page, title_prompt, validate_title
 from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
 from pagegen.rows import RowReason

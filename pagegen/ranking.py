@@ -1,7 +1,7 @@
-"""Ranking metrics for full-ranking evaluation, as pure functions of ranks and top-k lists.
+"""Ranking helpers shared by generators (tuning), rows, the LLM reranker and evaluation.
 
-A rank is 1-based: one plus the number of other items scored at least as high as the target
-(ties count against it; see ``ranking.target_ranks``).
+Pure functions of score matrices, ranks and top-k lists. A rank is 1-based: one plus the number of
+other items scored at least as high as the target (ties count against it; see ``target_ranks``).
 """
 
 from __future__ import annotations
@@ -50,3 +50,35 @@ def popularity_percentiles(counts: np.ndarray) -> np.ndarray:
     """Each item's popularity percentile in [0, 1]: the share of items strictly less popular."""
     order = np.sort(counts)
     return np.searchsorted(order, counts, side="left") / max(len(counts) - 1, 1)
+
+
+def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """1-based rank of ``targets[u]`` in ``scores[u]`` (seen items already set to −inf).
+
+    Items tied with the target count as ranked above it: a model that gives everything the same
+    score cannot look good.
+    """
+    target_scores = scores[np.arange(len(targets)), targets]
+    above = (scores > target_scores[:, None]).sum(axis=1)
+    ties = (scores == target_scores[:, None]).sum(axis=1) - 1
+    return above + ties + 1
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each row's ``k`` best scores, best first."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
+def hide_seen(scores: np.ndarray, histories: list[np.ndarray]) -> np.ndarray:
+    """Set each row's already-seen items to −inf, in place, so they cannot be ranked."""
+    for row, history in enumerate(histories):
+        scores[row, history] = -np.inf
+    return scores
+
+
+def validation_ndcg(scores: np.ndarray, histories: list[np.ndarray], targets: np.ndarray, k: int = 10) -> float:
+    """NDCG@k of held-out ``targets`` under full ranking, seen items hidden: what tuning maximizes."""
+    return ndcg_at_k(target_ranks(hide_seen(scores, histories), targets), k)

@@ -5,15 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from pagegen.evaluation.metrics import (
+from pagegen.ranking import (
     catalog_coverage,
     mrr_at_k,
     ndcg_at_k,
     popularity_percentiles,
     recall_at_k,
     set_recall_at_k,
+    target_ranks,
+    top_k,
 )
-from pagegen.evaluation.ranking import target_ranks, top_k
 
 RANKS = np.array([1, 3, 11, 20])
 

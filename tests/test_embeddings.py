@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
+from pagegen.embeddings import OllamaEmbedder, make_embedder
 from pagegen.errors import ConfigError, ModelUnavailableError
-from pagegen.llm.embeddings import OllamaEmbedder, make_embedder
 
 
 class _OllamaStandIn(http.server.BaseHTTPRequestHandler):

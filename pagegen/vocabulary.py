@@ -1,0 +1,15 @@
+"""The names every stage and both front ends share, defined once: row types, optimizers, title backends.
+
+Kept free of imports so the CLI's argument parser and the dashboard's URL parser can use them without
+loading a model or a solver.
+"""
+
+from __future__ import annotations
+
+ROW_TYPES = (
+    "top_picks", "because_you_watched", "up_next", "new_for_you", "trending", "genre", "hidden_gems", "explore",
+)  # fmt: skip
+OPTIMIZERS = ("ilp", "greedy", "mmr")  # the exact page program, and the two baselines it is compared with
+DEFAULT_OPTIMIZER = "ilp"
+BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a server answers, else embedded, else template
+DEFAULT_BACKEND = "auto"

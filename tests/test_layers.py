@@ -1,0 +1,55 @@
+"""The package reads as one pipeline: every import inside pagegen points down it, never up."""
+
+import ast
+from pathlib import Path
+
+import pagegen
+
+# Bottom to top. Shared helpers first; a stage may import any stage listed before it, never one after.
+ORDER = (
+    "errors", "vocabulary", "seeding", "files", "ranking", "embeddings",
+    "data", "generators", "rows", "layout", "optimizer", "metrics", "llm", "serving",
+    "evaluation", "bench", "app", "cli",
+)  # fmt: skip
+PACKAGE = Path(pagegen.__file__).parent
+
+
+def _stage(module: str) -> str:
+    return module.split(".")[1].removesuffix(".py")
+
+
+def _imports(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.append(node.module)
+        elif isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+    return [m for m in modules if m.startswith("pagegen.")]
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
+
+
+def test_every_stage_is_in_the_order():
+    stages = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in _modules()}
+    assert stages <= set(ORDER), f"place {sorted(stages - set(ORDER))} in ORDER"
+
+
+def test_no_import_points_up_the_pipeline():
+    rank = {stage: i for i, stage in enumerate(ORDER)}
+    upward = []
+    for path in _modules():
+        here = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        for module in _imports(path):
+            if rank[_stage(module)] > rank[here]:
+                upward.append(f"{path.relative_to(PACKAGE.parent)} imports {module}")
+    assert upward == []
+
+
+def test_no_two_modules_import_each_other():
+    names = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts): p for p in _modules()}
+    edges = {name: {m for m in _imports(path) if m in names} for name, path in names.items()}
+    mutual = sorted(f"{a} <-> {b}" for a, targets in edges.items() for b in targets if a < b and a in edges.get(b, ()))
+    assert mutual == []
