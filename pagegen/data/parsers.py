@@ -102,15 +102,21 @@ def _items_from_titles(frame: pl.DataFrame, genres: pl.Expr) -> pl.DataFrame:
     )
 
 
+def _ratings_format(headers: tuple[str, str, str, str] | None = None, *, separator: str = ",") -> TableFormat:
+    """Every release's ratings: user, item, rating, timestamp, in that order; ``headers`` when the file
+    names its columns."""
+    columns = zip((S.USER_ID, S.ITEM_ID, S.RATING, S.TIMESTAMP), (pl.Int64, pl.Int64, pl.Float64, pl.Int64), strict=True)
+    names = headers or (None,) * 4
+    return TableFormat(
+        tuple(Column(name, dtype, header=header) for (name, dtype), header in zip(columns, names, strict=True)),
+        separator=separator,
+        has_header=headers is not None,
+    )
+
+
 def parse_grouplens_100k(archive: Archive) -> RawDataset:
     """The original ml-100k zip: tab-separated ratings, pipe-separated items with 19 genre flags."""
-    interactions = archive.table(
-        "u.data",
-        TableFormat(
-            (Column(S.USER_ID, pl.Int64), Column(S.ITEM_ID, pl.Int64), Column(S.RATING, pl.Float64), Column(S.TIMESTAMP, pl.Int64)),
-            separator="\t",
-        ),
-    )
+    interactions = archive.table("u.data", _ratings_format(separator="\t"))
     flags = tuple(Column(f"genre_{i}", pl.Int64) for i in range(len(ML100K_GENRES)))
     raw_items = archive.table(
         "u.item",
@@ -142,13 +148,8 @@ def parse_recbole_100k(archive: Archive) -> RawDataset:
     """RecBole's atomic files of ml-100k: typed headers, titles and years already split apart."""
     interactions = archive.table(
         "ml-100k.inter",
-        TableFormat(
-            (Column(S.USER_ID, pl.Int64, header="user_id:token"), Column(S.ITEM_ID, pl.Int64, header="item_id:token"),
-             Column(S.RATING, pl.Float64, header="rating:float"), Column(S.TIMESTAMP, pl.Int64, header="timestamp:float")),
-            separator="\t",
-            has_header=True,
-        ),
-    )  # fmt: skip
+        _ratings_format(("user_id:token", "item_id:token", "rating:float", "timestamp:float"), separator="\t"),
+    )
     raw_items = archive.table(
         "ml-100k.item",
         TableFormat(
@@ -181,13 +182,7 @@ def parse_recbole_100k(archive: Archive) -> RawDataset:
 
 def parse_ml_1m(archive: Archive) -> RawDataset:
     """ml-1m: ``::``-separated ratings, movies (latin-1) and users with coded age and occupation."""
-    interactions = archive.table(
-        "ratings.dat",
-        TableFormat(
-            (Column(S.USER_ID, pl.Int64), Column(S.ITEM_ID, pl.Int64), Column(S.RATING, pl.Float64), Column(S.TIMESTAMP, pl.Int64)),
-            separator="::",
-        ),
-    )
+    interactions = archive.table("ratings.dat", _ratings_format(separator="::"))
     raw_items = archive.table(
         "movies.dat",
         TableFormat((Column(S.ITEM_ID, pl.Int64), Column(S.TITLE), Column("genre_text")), separator="::", encoding="latin-1"),
@@ -208,14 +203,7 @@ def parse_ml_1m(archive: Archive) -> RawDataset:
 
 def parse_latest(archive: Archive) -> RawDataset:
     """The "latest" CSV format (ml-latest-small, ml-25m, ml-32m): ratings, movies, tags, links."""
-    interactions = archive.table(
-        "ratings.csv",
-        TableFormat(
-            (Column(S.USER_ID, pl.Int64, header="userId"), Column(S.ITEM_ID, pl.Int64, header="movieId"),
-             Column(S.RATING, pl.Float64, header="rating"), Column(S.TIMESTAMP, pl.Int64, header="timestamp")),
-            has_header=True,
-        ),
-    )  # fmt: skip
+    interactions = archive.table("ratings.csv", _ratings_format(("userId", "movieId", "rating", "timestamp")))
     raw_items = archive.table(
         "movies.csv",
         TableFormat(
