@@ -21,8 +21,9 @@ data: install
 	$(VENV)/bin/pagegen llm prepare
 
 # The page's generators, trained and saved once (SASRec takes ~3 min on 2 cores); loaded afterwards.
+# The page goes to /dev/null; what is trained and why, and the bars, go to stderr (not --json: it hides them).
 models: data
-	$(VENV)/bin/pagegen page --dataset $(DATASET) --backend template --json > /dev/null
+	$(VENV)/bin/pagegen page --dataset $(DATASET) --backend template > /dev/null
 
 app: models
 	$(VENV)/bin/pagegen app

@@ -7,7 +7,7 @@ import pagegen
 
 # Bottom to top. Shared helpers first; a stage may import any stage listed before it, never one after.
 ORDER = (
-    "errors", "vocabulary", "seeding", "files", "ranking", "embeddings",
+    "errors", "vocabulary", "seeding", "progress", "files", "ranking", "embeddings",
     "data", "generators", "rows", "layout", "optimizer", "metrics", "llm", "serving",
     "evaluation", "bench", "app", "cli",
 )  # fmt: skip

@@ -24,6 +24,7 @@ from pagegen.errors import ArtifactError
 from pagegen.files import atomic_path, file_sha256
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.training import TrainingData
+from pagegen.progress import announce
 
 MODELS = "models"
 
@@ -92,7 +93,12 @@ def mismatch(
         wanted = {k: v for k, v in json.loads(json.dumps(params, default=float)).items() if k not in runtime}
         checks.append(("parameters", saved, wanted))
     for what, saved, wanted in checks:
+        if saved is None and wanted is not None:
+            return f"it was saved by an older pagegen, whose manifest has no {what}"
         if saved != wanted:
+            if isinstance(saved, dict) and isinstance(wanted, dict):  # name only the parameters that differ
+                keys = sorted(k for k in saved.keys() | wanted.keys() if saved.get(k) != wanted.get(k))
+                saved, wanted = {k: saved.get(k) for k in keys}, {k: wanted.get(k) for k in keys}
             return f"it was trained with {what} {saved!r}, not {wanted!r}"
     return None
 
@@ -153,23 +159,59 @@ def load_or_train(
     progress: bool = False,
 ) -> tuple[Generator, dict[str, Any]]:
     """The saved generator when its manifest matches ``data`` (and ``params``, when given); otherwise
-    train and save one. Without ``params`` whatever model was saved for this data is used, so a model
-    tuned with ``train --set`` is not replaced by defaults. A corrupted artifact is an error, not a
-    silent retrain: ``retrain=True`` replaces it.
+    train and save one, saying first (with ``progress``) what is trained and why. Without ``params``
+    whatever model was saved for this data is used, so a model tuned with ``train --set`` is not
+    replaced by defaults. A corrupted artifact is an error, not a silent retrain: ``retrain=True``
+    replaces it.
     """
     generator = generator_class(**(params or {}))
-    wanted = generator.params if params else None
-    manifest = None if retrain else read_manifest(data_dir, data, generator.name)
-    stale = manifest is not None and mismatch(
-        manifest, data, wanted, generator_class.runtime_params, uses_item_text=generator_class.uses_item_text
-    )
-    if manifest is not None and stale is None:
-        return load(generator_class, data_dir, data, params=wanted), manifest
+    notice = training_notice(generator_class, data_dir, data, params=params, retrain=retrain)
+    if notice is None:
+        manifest = read_manifest(data_dir, data, generator.name)
+        assert manifest is not None
+        return load(generator_class, data_dir, data, params=generator.params if params else None), manifest
+    announce(notice, progress)
     seconds = fit_seconds(generator, data, validation, progress=progress)
     save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})
     manifest = read_manifest(data_dir, data, generator.name)
     assert manifest is not None
     return generator, manifest
+
+
+def training_notice(
+    generator_class: type[Generator],
+    data_dir: Path,
+    data: TrainingData,
+    *,
+    params: dict[str, Any] | None = None,
+    retrain: bool = False,
+) -> str | None:
+    """``load_or_train``'s plan: None when it will load the saved model, else the line it says before
+    training, e.g. "training sasrec on ml-100k (leave-last-out): no saved sasrec for this split"."""
+    name = generator_class.name
+    wanted = generator_class(**params).params if params else None
+    try:
+        manifest = read_manifest(data_dir, data, name)
+    except ArtifactError:  # a corrupted manifest is an error unless it is to be replaced anyway
+        if retrain:
+            return _training_line(name, data, f"the saved {name} is corrupted; replacing it, as asked")
+        raise
+    stale = manifest is not None and mismatch(
+        manifest, data, wanted, generator_class.runtime_params, uses_item_text=generator_class.uses_item_text
+    )
+    if manifest is None:
+        reason = f"no saved {name} for this split"
+    elif stale:
+        reason = f"the saved {name} does not fit: {stale}"
+    elif retrain:
+        reason = f"asked to retrain (the saved {name} still fits this data)"
+    else:
+        return None
+    return _training_line(name, data, reason)
+
+
+def _training_line(name: str, data: TrainingData, reason: str) -> str:
+    return f"training {name} on {data.dataset} ({data.split}): {reason}"
 
 
 def fit_seconds(

@@ -17,6 +17,7 @@ from pagegen.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, make_em
 from pagegen.errors import ConfigError
 from pagegen.generators.base import Generator, Validation, check_k, require
 from pagegen.generators.training import TrainingData
+from pagegen.progress import announce
 
 
 def item_texts(catalogue: pl.DataFrame) -> list[str]:
@@ -57,6 +58,7 @@ class Content(Generator):
 
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
         embedder = self._embedder or self._make_embedder()
+        announce(f"embedding {data.n_items} items with {embedder.name}", progress)
         vectors = embedder.embed(item_texts(data.catalogue), progress=progress)
         if vectors.shape[0] != data.n_items:
             raise ConfigError(f"embedder {embedder.name} returned {vectors.shape[0]} vectors for {data.n_items} items")

@@ -12,6 +12,7 @@ import numpy as np
 import psutil
 import scipy.sparse as sp
 import torch
+from tqdm import tqdm
 
 from pagegen.errors import ModelFitError
 from pagegen.generators.base import Generator, Validation, require
@@ -49,10 +50,12 @@ class EASE(Generator):
         else:
             scores_by_l2 = {}
             rows = histories_matrix(validation.histories, data.n_items)
-            for l2 in self.params["l2_grid"]:
-                weights = _solve(gram, float(l2))
-                scores = np.asarray(rows @ weights)
-                scores_by_l2[float(l2)] = validation_ndcg(scores, validation.histories, validation.targets)
+            with tqdm(self.params["l2_grid"], desc="ease λ grid", unit="λ", disable=not progress) as grid:
+                for l2 in grid:
+                    weights = _solve(gram, float(l2))
+                    scores = np.asarray(rows @ weights)
+                    scores_by_l2[float(l2)] = validation_ndcg(scores, validation.histories, validation.targets)
+                    grid.set_postfix(l2=f"{l2:g}", val_ndcg=f"{scores_by_l2[float(l2)]:.4f}")
             chosen = max(scores_by_l2, key=lambda l2: (scores_by_l2[l2], -l2))
             self.validation_ndcg = scores_by_l2
         self.l2 = chosen

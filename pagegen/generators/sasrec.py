@@ -122,19 +122,28 @@ class SASRec(Generator):
         best_ndcg, best_state, stale = -1.0, None, 0
         self.history: list[dict[str, float]] = []
         started = time.perf_counter()
-        with tqdm(total=p["max_epochs"], desc="sasrec", unit="epoch", disable=not progress) as bar:
+        with tqdm(total=p["max_epochs"], desc="sasrec epochs", unit="epoch", disable=not progress) as bar:
             for epoch in range(p["max_epochs"]):
                 loss = self._epoch(inputs, targets, optimizer, rng, device, data.n_items)
                 ndcg = self._validation_ndcg(validation) if validation is not None else float("nan")
                 self.history.append({"epoch": epoch + 1, "loss": loss, "val_ndcg@10": ndcg})
-                bar.update()
-                bar.set_postfix(loss=f"{loss:.3f}", val_ndcg=f"{ndcg:.4f}")
                 if validation is not None and ndcg > best_ndcg:
                     best_ndcg, stale = ndcg, 0
                     best_state = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
                 elif validation is not None:
                     stale += 1
-                if stale >= p["patience"] or time.perf_counter() - started > p["max_seconds"]:
+                elapsed = time.perf_counter() - started
+                bar.total = _epoch_bound(p["max_epochs"], p["max_seconds"], epoch + 1, elapsed)
+                shown = {"loss": f"{loss:.3f}"}
+                if validation is not None:
+                    shown |= {
+                        "val_ndcg": f"{ndcg:.4f}",
+                        "best": f"{best_ndcg:.4f}",
+                        "stale": f"{stale}/{p['patience']}",
+                    }
+                bar.set_postfix(shown)
+                bar.update()
+                if stale >= p["patience"] or elapsed > p["max_seconds"]:
                     break
         if best_state is not None:
             self.network.load_state_dict(best_state)
@@ -222,6 +231,13 @@ class SASRec(Generator):
         self.network = self._build(data.n_items)
         self.network.load_state_dict({key: torch.from_numpy(np.array(value)) for key, value in state.items()})
         self.network.eval()
+
+
+def _epoch_bound(max_epochs: int, max_seconds: float, done: int, elapsed: float) -> int:
+    """The epochs training can reach within ``max_seconds`` at its pace so far: the bar's total, so that
+    tqdm's ETA is the time cap's bound (early stopping ends sooner), not the time ``max_epochs`` would take."""
+    left = max(max_seconds - elapsed, 0.0)
+    return min(max_epochs, done + math.ceil(left * done / max(elapsed, 1e-9)))
 
 
 def _training_windows(histories: list[np.ndarray], max_len: int) -> tuple[np.ndarray, np.ndarray]:
