@@ -6,7 +6,7 @@ import pytest
 from pagegen.errors import ConfigError, ModelFitError
 from pagegen.generators import EASE, Popularity, SASRec, Trending, Validation, build_training_data
 from pagegen.generators import ease as ease_module
-from tests.generators.conftest import make_dataset
+from tests.factories import make_dataset
 
 
 def test_ease_recovers_cooccurrence(cooccurrence):
