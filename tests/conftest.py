@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from pagegen.data import store
-from tests.factories import QuietHandler, loopback_server, server_url
 from tests.formats import (
     LATEST_LINKS,
     LATEST_MOVIES,
@@ -19,6 +18,7 @@ from tests.formats import (
     ML100K_U_USER,
     make_zip,
 )
+from tests.loopback import QuietHandler, loopback_server, server_url
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from pagegen.embeddings import OllamaEmbedder, make_embedder
 from pagegen.errors import ConfigError, ModelUnavailableError
-from tests.factories import QuietHandler, loopback_server, server_url
+from tests.loopback import QuietHandler, loopback_server, server_url
 
 
 class _OllamaStandIn(QuietHandler):

@@ -16,7 +16,8 @@ from pagegen.llm.backends import BackendError, OllamaBackend, TemplateBackend
 from pagegen.llm.registry import make_backend
 from pagegen.llm.titles import TitleCache, TitleFacts, title_page, title_prompt, validate_title
 from pagegen.optimizer import Page, PageRow
-from tests.factories import CATALOGUE, FACTS, QuietHandler, loopback_server, make_page, server_url
+from tests.factories import CATALOGUE, FACTS, make_page
+from tests.loopback import QuietHandler, loopback_server, server_url
 
 
 def test_facts_and_prompt_hold_only_the_rows_facts():
