@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from tests.formats import (
     ML100K_U_USER,
     make_zip,
 )
+from tests.loopback import QuietHandler, loopback_server, server_url
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def latest_zip(tmp_path: Path) -> Path:
     )
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Serves ``server.routes[path] = (body, declared_length)`` on loopback; 404 otherwise."""
 
     def do_GET(self) -> None:
@@ -67,23 +66,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def grouplens_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, tuple[bytes, int | None]]]:
     """A stand-in GroupLens on 127.0.0.1; tests fill its routes. PAGEGEN_GROUPLENS_URL points at it."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.routes = {}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("PAGEGEN_GROUPLENS_URL", f"http://127.0.0.1:{server.server_address[1]}/movielens/")
-    try:
+    with loopback_server(_Handler) as server:
+        server.routes = {}  # type: ignore[attr-defined]
+        monkeypatch.setenv("PAGEGEN_GROUPLENS_URL", f"{server_url(server)}/movielens/")
         yield server.routes  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -1,15 +1,46 @@
-"""Shared factories: a page service over a small synthetic dataset, with models small enough to train
-in seconds."""
+"""Shared factories: tiny datasets, a page to title, and a page service over a small synthetic dataset
+with models small enough to train in seconds. (Loopback HTTP servers are in tests/loopback.py, which
+imports no pagegen, so the root conftest stays quick to load.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pagegen.data import SynthConfig, synthesize, write_dataset
+import polars as pl
+
+from pagegen.data import Dataset, SynthConfig, load_dataset, synthesize, write_dataset
+from pagegen.llm.titles import TitleFacts
+from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
+from pagegen.rows import RowReason
 from pagegen.serving import PageService
 
 SMALL_SASREC = {"hidden": 16, "layers": 1, "heads": 1, "max_len": 20, "max_epochs": 2}
 SMALL_MODELS = {"sasrec": SMALL_SASREC, "ease": {"l2": 10.0}}
+
+
+def make_dataset(
+    directory: Path,
+    name: str,
+    rows: list[tuple[int, int, float, int]],
+    n_items: int = 12,
+    genres: list[list[str]] | None = None,
+) -> Dataset:
+    """A dataset of ``(user_id, item_id, rating, timestamp)`` rows over items 1…n_items, written to and
+    loaded from ``directory``; items alternate Comedy/Drama unless ``genres`` are given."""
+    interactions = pl.DataFrame(rows, schema=["user_id", "item_id", "rating", "timestamp"], orient="row").cast(
+        {"user_id": pl.Int32, "item_id": pl.Int32, "rating": pl.Float32, "timestamp": pl.Int64}
+    )
+    items = pl.DataFrame(
+        {
+            "item_id": list(range(1, n_items + 1)),
+            "title": [f"Item {i}" for i in range(1, n_items + 1)],
+            "year": [1990 + i for i in range(n_items)],
+            "genres": genres or [["Drama"] if i % 2 else ["Comedy"] for i in range(n_items)],
+        },
+        schema={"item_id": pl.Int32, "title": pl.String, "year": pl.Int32, "genres": pl.List(pl.String)},
+    )
+    write_dataset(directory, name, {"interactions": interactions, "items": items}, source="test")
+    return load_dataset(name, directory)
 
 
 def synthetic_service(
@@ -19,3 +50,31 @@ def synthetic_service(
     config = SynthConfig(users=users, items=items, interactions=interactions, seed=seed)
     write_dataset(directory, name, synthesize(config), source="test")
     return PageService(name, directory, params=SMALL_MODELS)
+
+
+# -- a page to title ------------------------------------------------------------------------------
+
+CATALOGUE = ["Alien", "Aliens", "Star Wars", "The Godfather", "Toy Story", "Heat"]
+
+
+def page_item(item_id: int, title: str, genres: tuple[str, ...], year: int = 1986) -> PageItem:
+    return PageItem(item_id, title, year, genres, 0.9, 0.9, 0.5, 0.0, 1.0, False)
+
+
+def make_page() -> Page:
+    """Two rows: "Because you watched Alien" (Aliens, Star Wars) and "Comedy for you" (Toy Story)."""
+    rows = (
+        PageRow(
+            0, "carousel", 3, None, "because_you_watched:1", "Because you watched Alien",
+            RowReason("because_you_watched", "ease", anchor_item=1, anchor_title="Alien"),
+            (page_item(2, "Aliens", ("Action", "Sci-Fi")), page_item(5, "Star Wars", ("Sci-Fi",), 1977)), 1.0,
+        ),
+        PageRow(
+            1, "carousel", 3, None, "genre:Comedy", "Comedy for you", RowReason("genre", "ease", genres=("Comedy",)),
+            (page_item(7, "Toy Story", ("Animation", "Comedy"), 1995),), 0.85,
+        ),
+    )  # fmt: skip
+    return Page(1, "test", rows, SolverReport(optimizer="ilp", status="optimal", objective=1.0))
+
+
+FACTS = TitleFacts.of(make_page().rows[0])  # the facts of the "Because you watched Alien" row

@@ -1,47 +1,33 @@
 """The Ollama embedder against a loopback server that speaks the Ollama API."""
 
-import http.server
 import json
-import threading
 
 import numpy as np
 import pytest
 
 from pagegen.embeddings import OllamaEmbedder, make_embedder
 from pagegen.errors import ConfigError, ModelUnavailableError
+from tests.loopback import QuietHandler, loopback_server, server_url
 
 
-class _OllamaStandIn(http.server.BaseHTTPRequestHandler):
+class _OllamaStandIn(QuietHandler):
+    """Embeds each text as (its length, 0, 1); knows only the default model."""
+
     def do_POST(self):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path != "/api/embed":
             self.send_error(404)
-            return
-        if request["model"] != "nomic-embed-text-v2-moe":
-            body, status = {"error": f"model '{request['model']}' not found"}, 404
+        elif request["model"] != "nomic-embed-text-v2-moe":
+            self.send_json(404, {"error": f"model '{request['model']}' not found"})
         else:
-            body, status = (
-                {"model": request["model"], "embeddings": [[float(len(text)), 0.0, 1.0] for text in request["input"]]},
-                200,
-            )
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+            vectors = [[float(len(text)), 0.0, 1.0] for text in request["input"]]
+            self.send_json(200, {"model": request["model"], "embeddings": vectors})
 
 
 @pytest.fixture
 def ollama_host():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OllamaStandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_OllamaStandIn) as server:
+        yield server_url(server)
 
 
 def test_embeddings_are_normalized_and_batched(ollama_host):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pagegen import cli
-from pagegen.errors import LayoutError, UnknownUserError
+from pagegen.errors import ConfigError, LayoutError, UnknownItemError, UnknownUserError
 from pagegen.layout import resolve_layout
 from tests.factories import synthetic_service
 
@@ -129,11 +129,11 @@ def test_a_new_users_picks_shape_the_cold_start_page(service):
 
 def test_new_user_picks_are_checked(service):
     layout = resolve_layout("default")
-    with pytest.raises(Exception, match="unknown genre 'Jazz'"):
+    with pytest.raises(ConfigError, match=r"^unknown genre 'Jazz'; genres: "):
         service.page(None, layout, genres=["Jazz"])
-    with pytest.raises(Exception, match="unknown item 99999"):
+    with pytest.raises(UnknownItemError, match=r"^unknown item 99999 in dataset 'synth'$"):
         service.page(None, layout, liked=[99999])
-    with pytest.raises(Exception, match="describe a new user"):
+    with pytest.raises(ConfigError, match=r"^liked items and genres describe a new user; a known user has a history$"):
         service.page(int(service.user_ids()[0]), layout, liked=[1])
 
 

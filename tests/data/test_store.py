@@ -22,7 +22,7 @@ ITEMS = pl.DataFrame(
 def test_atomic_path_replaces_target_only_on_success(tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("last good")
-    with pytest.raises(RuntimeError), atomic_path(target) as temp:
+    with pytest.raises(RuntimeError, match="^disk full$"), atomic_path(target) as temp:
         temp.write_text("half written")
         raise RuntimeError("disk full")
     assert target.read_text() == "last good"

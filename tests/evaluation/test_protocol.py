@@ -9,7 +9,7 @@ from pagegen.evaluation import evaluate_cold_start, evaluate_ranking
 from pagegen.generators import Popularity
 from pagegen.generators.base import Generator
 from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
-from tests.generators.conftest import make_dataset
+from tests.factories import make_dataset
 
 
 class Oracle(Generator):

@@ -1,29 +1,10 @@
 """Tiny datasets whose right answers are known, for the generator contract tests."""
 
-import polars as pl
 import pytest
 
 from pagegen.data import Dataset, SynthConfig, load_dataset, synthesize, write_dataset
 from pagegen.generators import build_training_data
-
-N_ITEMS = 12
-
-
-def make_dataset(tmp_path, name, rows, n_items=N_ITEMS, genres=None):
-    interactions = pl.DataFrame(rows, schema=["user_id", "item_id", "rating", "timestamp"], orient="row").cast(
-        {"user_id": pl.Int32, "item_id": pl.Int32, "rating": pl.Float32, "timestamp": pl.Int64}
-    )
-    items = pl.DataFrame(
-        {
-            "item_id": list(range(1, n_items + 1)),
-            "title": [f"Item {i}" for i in range(1, n_items + 1)],
-            "year": [1990 + i for i in range(n_items)],
-            "genres": genres or [["Drama"] if i % 2 else ["Comedy"] for i in range(n_items)],
-        },
-        schema={"item_id": pl.Int32, "title": pl.String, "year": pl.Int32, "genres": pl.List(pl.String)},
-    )
-    write_dataset(tmp_path, name, {"interactions": interactions, "items": items}, source="test")
-    return load_dataset(name, tmp_path)
+from tests.factories import make_dataset
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pagegen.embeddings import MiniLMEmbedder
 from pagegen.errors import ConfigError
 from pagegen.generators import Content, build_training_data
 from pagegen.generators.content import item_texts
-from tests.generators.conftest import make_dataset
+from tests.factories import make_dataset
 
 GENRES = ["Comedy", "Drama", "Horror", "Sci-Fi"]
 

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 
 from pagegen.errors import ConfigError, ModelFitError
 from pagegen.generators import EASE, Popularity, SASRec, Trending, Validation, build_training_data
 from pagegen.generators import ease as ease_module
-from tests.generators.conftest import make_dataset
+from tests.factories import make_dataset
 
 
 def test_ease_recovers_cooccurrence(cooccurrence):
@@ -16,6 +17,40 @@ def test_ease_recovers_cooccurrence(cooccurrence):
     assert model.similar(3, k=1)["item_id"].to_list() == [4]
     history = data.item_indices([1])
     assert model.recommend_for_history(history, k=1)["item_id"].to_list() == [2]
+
+
+def test_ease_weights_and_scores_match_the_dense_closed_form(tmp_path):
+    """B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹, computed here in float64 on a 5-user × 5-item X whose
+    last item nobody watched; pagegen's weights, similar_scores and history scores must be B and X_u·B."""
+    X = np.array(
+        [
+            [1, 1, 0, 0, 0],
+            [1, 1, 1, 0, 0],
+            [0, 1, 1, 1, 0],
+            [0, 0, 1, 1, 0],
+            [1, 0, 0, 1, 0],
+        ],
+        dtype=np.float64,
+    )
+    rows = [(u + 1, i + 1, 4.0, 10 * u + i) for u, i in zip(*np.nonzero(X), strict=True)]
+    rows.append((1, 1, 3.0, 99))  # a repeat counts once: X stays binary
+    dataset = make_dataset(tmp_path, "dense", rows, n_items=5)
+    data = build_training_data(dataset, dataset.interactions, split="all")
+    np.testing.assert_array_equal(data.matrix.toarray(), X)
+    l2 = 2.0
+    P = np.linalg.inv(X.T @ X + l2 * np.eye(5))
+    B = np.eye(5) - P / np.diag(P)[None, :]
+    np.testing.assert_allclose(np.diag(B), 0.0, atol=1e-12)  # the closed form's zero diagonal
+
+    model = EASE(l2=l2).fit(data)
+    np.testing.assert_allclose(model.weights, B, rtol=1e-5, atol=1e-6)
+    for index in range(5):
+        np.testing.assert_allclose(model.similar_scores(index), B[index], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.similar_scores(4), np.zeros(5))  # an unwatched item predicts nothing
+    histories = [data.item_indices([1, 3]), data.item_indices([2]), data.item_indices([1, 2, 3, 4])]
+    expected = np.stack([X_u @ B for X_u in np.array([[1, 0, 1, 0, 0], [0, 1, 0, 0, 0], [1, 1, 1, 1, 0]])])
+    np.testing.assert_allclose(model.score_histories(histories), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.score([1, 4]), X[[0, 3]] @ B, rtol=1e-5, atol=1e-6)
 
 
 def test_ease_chooses_l2_on_validation(cooccurrence):
@@ -106,9 +141,11 @@ def test_sasrec_gbce_and_early_stopping(training):
     assert model.epochs_run == min(30, best_epoch + 2)  # stops `patience` epochs after the best
 
 
-def test_sasrec_rejects_unknown_loss_and_missing_gpu(training):
+def test_sasrec_rejects_unknown_loss_and_missing_gpu(training, monkeypatch):
     with pytest.raises(ConfigError, match="sasrec parameter loss must be 'ce' or 'gbce', got 'hinge'"):
         SASRec(loss="hinge")
-    if not __import__("torch").cuda.is_available():
-        with pytest.raises(ConfigError, match="torch sees no CUDA GPU"):
-            SASRec(device="cuda").fit(training)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # checked on a machine with a GPU too
+    with pytest.raises(
+        ConfigError, match=r"^--device cuda was asked for, but torch sees no CUDA GPU here; use --device cpu$"
+    ):
+        SASRec(device="cuda").fit(training)

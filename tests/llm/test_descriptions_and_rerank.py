@@ -11,7 +11,7 @@ from pagegen.generators.content import item_texts
 from pagegen.llm.backends import BackendError, TemplateBackend
 from pagegen.llm.descriptions import describe_items, description_prompt, load_descriptions, validate_description
 from pagegen.llm.rerank import parse_ranking, ranking_prompt, rerank
-from tests.generators.conftest import make_dataset
+from tests.factories import make_dataset
 
 
 class Scripted:

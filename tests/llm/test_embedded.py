@@ -9,7 +9,7 @@ import pytest
 
 from pagegen.llm.embedded import EmbeddedBackend, embedded_ready
 from pagegen.llm.titles import validate_title
-from tests.llm.test_titles import CATALOGUE, FACTS, make_page
+from tests.factories import CATALOGUE, FACTS, make_page
 
 DATA_DIR = Path(os.environ.get("PAGEGEN_DATA_DIR") or Path(__file__).resolve().parents[2] / "data")
 
