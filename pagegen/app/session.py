@@ -23,9 +23,9 @@ from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
-    MAX_TILES,
-    TILE_SLOTS,
+    PAGE_SIZE_RANGES,
     Layout,
+    Range,
     parse_layout,
     resize_layout,
     shipped_layouts,
@@ -41,14 +41,16 @@ _URL_PROBLEMS_KEY = "pagegen.url_problems"
 _PAGE_KEY = "pagegen.page"
 _SAVED_KEY = "pagegen.sidebar"
 _SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
-SLIDER_LABELS = {
-    "max_genre_share": ("Diversity: max genre share per row", 0.05),
-    "min_page_genres": ("Genres the page covers (at least)", 1),
-    "popularity_beta": ("Popularity bias β (− long tail, + popular)", 0.1),
-    "min_new_items": ("Exploration: new items on the page (at least)", 1),
-    "min_relevance_quantile": ("Minimum personal relevance (percentile)", 0.05),
-    "dedup_penalty": ("Penalty per repeated item (soft de-duplication)", 0.05),
-    "max_rows_per_type": ("Rows of one type (at most)", 1),
+SLIDER_LABELS = {  # their bounds and steps are the settings' ranges
+    "max_genre_share": "Diversity: max genre share per row",
+    "min_page_genres": "Genres the page covers (at least)",
+    "popularity_beta": "Popularity bias β (− long tail, + popular)",
+    "min_new_items": "Exploration: new items on the page (at least)",
+    "min_relevance_quantile": "Minimum personal relevance (percentile)",
+    "dedup_penalty": "Penalty per repeated item (soft de-duplication)",
+    "max_rows_per_type": "Rows of one type (at most)",
+    "rows": "Rows on the page",
+    "slots": "Cards per carousel",
 }
 
 
@@ -265,21 +267,21 @@ def _layout_and_settings(service: PageService) -> Layout:
                 continue
             if key == "dedup_penalty" and not st.session_state["set.dedup"]:
                 continue
-            label, step = SLIDER_LABELS[key]
-            low, high = CONSTRAINT_RANGES[key]
-            default = getattr(base.constraints, key)
-            st.session_state.setdefault(f"set.{key}", from_url.get(key, default))
-            kind = int if isinstance(default, int) else float
-            st.slider(label, kind(low), kind(high), step=kind(step), key=f"set.{key}")
+            st.session_state.setdefault(f"set.{key}", from_url.get(key, getattr(base.constraints, key)))
+            _slider(key, CONSTRAINT_RANGES[key])
         size = st.session_state.get("url_size", {})
         st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
-        st.slider("Rows on the page", 1, MAX_TILES, key="set.rows")
+        _slider("rows", PAGE_SIZE_RANGES["rows"])
         carousel = _carousel_slots(base)
         if carousel is not None:
             st.session_state.setdefault("set.slots", size.get("slots") or carousel)
-            st.slider("Cards per carousel", *TILE_SLOTS["carousel"], key="set.slots")
+            _slider("slots", PAGE_SIZE_RANGES["slots"])
         st.button("Reset to the layout's settings", on_click=_reset_settings)
     return base
+
+
+def _slider(key: str, bounds: Range) -> None:
+    st.slider(SLIDER_LABELS[key], bounds.low, bounds.high, step=bounds.step, key=f"set.{key}")
 
 
 def _state_from_widgets(base: Layout) -> AppState:

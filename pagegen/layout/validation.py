@@ -4,10 +4,24 @@ model, field by field; every error names the source, the field and the reason.""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from pagegen.errors import LayoutError
-from pagegen.layout.model import CONSTRAINT_RANGES, DEDUP_MODES, MAX_TILES, TILE_SLOTS, Constraints, Layout, Tile
+from pagegen.errors import LayoutError, SettingsError
+from pagegen.layout.model import (
+    CONSTRAINT_RANGES,
+    DEDUP_MODES,
+    GRID_RANGES,
+    LAYOUT_RANGES,
+    MAX_TILES,
+    TILE_REPEAT,
+    TILE_SLOTS,
+    Constraints,
+    Layout,
+    Range,
+    Tile,
+)
 from pagegen.vocabulary import ROW_TYPES
 
 _TOP_KEYS = {
@@ -41,6 +55,11 @@ def layout_from_data(data: Any, *, source: str = "<layout>") -> Layout:
     if len(tiles) > MAX_TILES:
         raise LayoutError(source, "tiles", f"{len(tiles)} tiles; at most {MAX_TILES}")
     defaults = Layout(name="", tiles=())
+    table = data.get("constraints", {})
+    if not isinstance(table, dict):
+        raise LayoutError(source, "constraints", "must be a table of settings")
+    with _in_file(source, "constraints."):
+        constraints = parse_constraints(table, source=source)
     allowed = tuple(_typed(data, "allowed_row_types", list, source, default=list(ROW_TYPES)))
     for row_type in allowed:
         _row_type(row_type, source, "allowed_row_types")
@@ -48,12 +67,14 @@ def layout_from_data(data: Any, *, source: str = "<layout>") -> Layout:
         name=name,
         tiles=tuple(tiles),
         description=_typed(data, "description", str, source, default=""),
-        row_decay=_number(data, "row_decay", source, (0.01, 1.0), defaults.row_decay),
-        slot_decay=_number(data, "slot_decay", source, (0.01, 1.0), defaults.slot_decay),
+        row_decay=_number(data, "row_decay", source, LAYOUT_RANGES["row_decay"], defaults.row_decay),
+        slot_decay=_number(data, "slot_decay", source, LAYOUT_RANGES["slot_decay"], defaults.slot_decay),
         allowed_row_types=allowed,
-        min_tile_kinds=int(_number(data, "min_tile_kinds", source, (1, len(TILE_SLOTS)), 1, integer=True)),
-        min_items=int(_number(data, "min_items", source, (0, 30 * MAX_TILES), 0, integer=True)),
-        constraints=parse_constraints(data.get("constraints", {}), source=source, field_prefix="constraints."),
+        min_tile_kinds=_number(
+            data, "min_tile_kinds", source, LAYOUT_RANGES["min_tile_kinds"], defaults.min_tile_kinds
+        ),
+        min_items=_number(data, "min_items", source, LAYOUT_RANGES["min_items"], defaults.min_items),
+        constraints=constraints,
     )
     for index, tile in enumerate(layout.tiles):
         if tile.pinned is not None and tile.pinned not in layout.allowed_row_types:
@@ -73,39 +94,43 @@ def layout_from_data(data: Any, *, source: str = "<layout>") -> Layout:
 
 
 def parse_constraints(
-    data: Any, *, source: str = "<settings>", field_prefix: str = "", base: Constraints | None = None
+    settings: Mapping[str, Any], *, source: str = "settings", base: Constraints | None = None
 ) -> Constraints:
-    """Constraints from a mapping (a layout's [constraints] table, or slider values); unknown keys and
-    out-of-range values raise naming the setting and its range."""
-    if not isinstance(data, dict):
-        raise LayoutError(source, field_prefix.rstrip("."), "must be a table of settings")
-    base = base or Constraints()
-    known = {f.name for f in dataclasses.fields(Constraints)}
-    _no_unknown(data, known, source, field_prefix)
-    values: dict[str, Any] = {}
-    for key, (low, high) in CONSTRAINT_RANGES.items():
-        if key in data:
-            integer = isinstance(getattr(base, key), int)
-            values[key] = _number(data, key, source, (low, high), None, integer=integer, prefix=field_prefix)
-    if "dedup" in data:
-        if data["dedup"] not in DEDUP_MODES:
-            raise LayoutError(
-                source, f"{field_prefix}dedup", f"{data['dedup']!r} is not one of {', '.join(DEDUP_MODES)}"
-            )
-        values["dedup"] = data["dedup"]
-    if "allowed_genres" in data:
-        genres = data["allowed_genres"]
-        if not isinstance(genres, list) or not all(isinstance(g, str) and g for g in genres):
-            raise LayoutError(source, f"{field_prefix}allowed_genres", "must be a list of genre names")
-        values["allowed_genres"] = tuple(genres)
-    if "required_row_types" in data:
-        required = data["required_row_types"]
-        if not isinstance(required, list):
-            raise LayoutError(source, f"{field_prefix}required_row_types", "must be a list of row types")
-        values["required_row_types"] = tuple(
-            _row_type(r, source, f"{field_prefix}required_row_types") for r in required
-        )
-    return dataclasses.replace(base, **values)
+    """``base`` with some settings overridden: a layout's [constraints] table, sliders, a link or
+    ``--set``. A value its setting does not take raises a SettingsError naming the setting, the value
+    and the allowed range or choices."""
+    values = {key: _setting(key, value, source) for key, value in settings.items()}
+    return dataclasses.replace(base or Constraints(), **values)
+
+
+def _setting(key: str, value: Any, source: str) -> Any:
+    if key in CONSTRAINT_RANGES:
+        return CONSTRAINT_RANGES[key].check(key, value, source=source)
+    if key == "dedup":
+        if value in DEDUP_MODES:
+            return value
+        allowed = f"one of {', '.join(DEDUP_MODES)}"
+    elif key == "allowed_genres":
+        if isinstance(value, list) and all(isinstance(genre, str) and genre for genre in value):
+            return tuple(value)
+        allowed = "a list of genre names"
+    elif key == "required_row_types":
+        if isinstance(value, list) and all(row_type in ROW_TYPES for row_type in value):
+            return tuple(value)
+        allowed = f"a list of row types ({', '.join(ROW_TYPES)})"
+    else:
+        known = ", ".join(f.name for f in dataclasses.fields(Constraints))
+        raise SettingsError(key, f"is unknown; settings: {known}", source=source)
+    raise SettingsError(key, f"must be {allowed}, got {value!r}", source=source)
+
+
+@contextmanager
+def _in_file(source: str, prefix: str) -> Iterator[None]:
+    """A setting's check inside a layout file: its error names the file and the field's place there."""
+    try:
+        yield
+    except SettingsError as error:
+        raise LayoutError(source, f"{prefix}{error.field}", error.reason) from error
 
 
 def _tiles(data: Any, source: str, where: str) -> list[Tile]:
@@ -115,20 +140,17 @@ def _tiles(data: Any, source: str, where: str) -> list[Tile]:
     kind = _typed(data, "kind", str, source, prefix=f"{where}.")
     if kind not in TILE_SLOTS:
         raise LayoutError(source, f"{where}.kind", f"{kind!r} is not one of {', '.join(TILE_SLOTS)}")
-    low, high = TILE_SLOTS[kind]
     columns = None
     if kind == "grid":
-        rows = int(_number(data, "rows", source, (2, 6), None, integer=True, prefix=f"{where}."))
-        columns = int(_number(data, "columns", source, (2, 8), None, integer=True, prefix=f"{where}."))
+        rows = _number(data, "rows", source, GRID_RANGES["rows"], None, prefix=f"{where}.")
+        columns = _number(data, "columns", source, GRID_RANGES["columns"], None, prefix=f"{where}.")
         slots = rows * columns
-    elif kind == "hero":
-        slots = int(_number(data, "slots", source, (1, 1), 1, integer=True, prefix=f"{where}."))
-    else:
-        slots = int(_number(data, "slots", source, (low, high), None, integer=True, prefix=f"{where}."))
+    else:  # a hero has one slot, so it may leave it out
+        slots = _number(data, "slots", source, TILE_SLOTS[kind], 1 if kind == "hero" else None, prefix=f"{where}.")
     pinned = data.get("pinned")
     if pinned is not None:
         _row_type(pinned, source, f"{where}.pinned")
-    repeat = int(_number(data, "repeat", source, (1, MAX_TILES), 1, integer=True, prefix=f"{where}."))
+    repeat = _number(data, "repeat", source, TILE_REPEAT, 1, prefix=f"{where}.")
     if pinned is not None and repeat > 1:
         raise LayoutError(source, f"{where}.pinned", "a pinned row type cannot be repeated; give it its own [[tiles]]")
     return [Tile(kind=kind, slots=slots, pinned=pinned, columns=columns) for _ in range(repeat)]
@@ -151,32 +173,14 @@ def _typed(data: dict[str, Any], key: str, kind: type, source: str, *, default: 
     return value
 
 
-def _number(
-    data: dict[str, Any],
-    key: str,
-    source: str,
-    bounds: tuple[float, float],
-    default: float | None,
-    *,
-    integer: bool = False,
-    prefix: str = "",
-) -> float:
-    low, high = bounds
+def _number(data: dict[str, Any], key: str, source: str, bounds: Range, default: Any, *, prefix: str = "") -> Any:
+    """``data[key]`` checked against its range, or ``default`` when it is left out (None: it is required)."""
     if key not in data:
         if default is None:
-            raise LayoutError(source, f"{prefix}{key}", f"is required ({low}–{high})")
+            raise LayoutError(source, f"{prefix}{key}", f"is required ({bounds})")
         return default
-    value = data[key]
-    wanted = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, wanted):
-        raise LayoutError(
-            source,
-            f"{prefix}{key}",
-            f"must be {'an integer' if integer else 'a number'} in {low}–{high}, got {value!r}",
-        )
-    if not low <= value <= high:
-        raise LayoutError(source, f"{prefix}{key}", f"{value} is outside {low}–{high}")
-    return value
+    with _in_file(source, prefix):
+        return bounds.check(key, data[key], source=source)
 
 
 def _row_type(value: Any, source: str, where: str) -> str:

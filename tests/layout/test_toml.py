@@ -89,10 +89,13 @@ def test_saving_is_atomic_refuses_to_replace_and_keeps_comments(tmp_path):
         (b"x" * 70_000, "70,000 bytes; a layout file is at most 64,000"),
         (b"\xff\xfe", "is not UTF-8 text"),
         (b"name = [", "not valid TOML"),
-        (b'name = "a"\n[[tiles]]\nkind = "carousel"\nslots = "ten"\n', "must be an integer in 3–30, got 'ten'"),
+        (
+            b'name = "a"\n[[tiles]]\nkind = "carousel"\nslots = "ten"\n',
+            "must be a whole number between 3 and 30, got 'ten'",
+        ),
         (
             b'name = "a"\nrow_decay = 1e308\n[[tiles]]\nkind = "carousel"\nslots = 9\n',
-            "row_decay 1e+308 is outside 0.01–1.0",
+            "row_decay must be between 0.01 and 1.0, got 1e+308",
         ),
     ],
 )
