@@ -4,10 +4,11 @@ import dataclasses
 
 import streamlit as st
 
-from pagegen.app import render, session, views
+from pagegen.app import render, views
+from pagegen.app.sidebar import sidebar
 from pagegen.vocabulary import OPTIMIZERS
 
-context = session.sidebar("compare")
+context = sidebar("compare")
 service, left = context.service, context.request
 
 st.title("Compare")

@@ -6,8 +6,9 @@ import hashlib
 import polars as pl
 import streamlit as st
 
-from pagegen.app import render, session
+from pagegen.app import render
 from pagegen.app.designer import draft_layout, tile_records
+from pagegen.app.sidebar import sidebar
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     GRID_RANGES,
@@ -23,7 +24,7 @@ from pagegen.layout import (
 )
 from pagegen.vocabulary import ROW_TYPES
 
-context = session.sidebar("designer")
+context = sidebar("designer")
 st.title("Layout designer")
 start = st.radio("Start from", ["a layout file", "an uploaded TOML file"], horizontal=True, key="designer.start")
 layouts = shipped_layouts()
