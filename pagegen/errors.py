@@ -103,3 +103,12 @@ class LayoutError(PagegenError):
         where = f"{source}: {field}" if field else source
         super().__init__(f"bad layout {where} {reason}")
         self.source, self.field, self.reason = source, field, reason
+
+
+class SettingsError(LayoutError):
+    """A slider, link or ``--set`` value that its setting does not take; names the setting, the value and
+    the allowed range or choices. A LayoutError, so every handler of a bad layout value catches it."""
+
+    def __init__(self, setting: str, reason: str, *, source: str = "settings") -> None:
+        PagegenError.__init__(self, f"setting {setting} {reason}")
+        self.source, self.field, self.reason = source, setting, reason

@@ -4,10 +4,12 @@ import dataclasses
 
 import streamlit as st
 
-from pagegen.app import render, session, views
+from pagegen.app import render, views
+from pagegen.app.sidebar import sidebar
+from pagegen.layout import CONSTRAINT_RANGES
 from pagegen.vocabulary import OPTIMIZERS
 
-context = session.sidebar("compare")
+context = sidebar("compare")
 service, left = context.service, context.request
 
 st.title("Compare")
@@ -29,12 +31,17 @@ else:
         "Right: optimizer", OPTIMIZERS, horizontal=True, key="compare.optimizer", format_func=str.upper
     )
     constraints = service.constraints(context.layout, settings)
-    share = controls[1].slider(
-        "Right: max genre share", 0.1, 1.0, constraints.max_genre_share, 0.05, key="compare.share"
+    sliders = (
+        (controls[1], "max_genre_share", "Right: max genre share", "compare.share"),
+        (controls[2], "popularity_beta", "Right: popularity bias β", "compare.beta"),
     )
-    beta = controls[2].slider(
-        "Right: popularity bias β", -1.0, 1.0, constraints.popularity_beta, 0.1, key="compare.beta"
-    )
+    picked = {}
+    for column, setting, label, widget in sliders:
+        bounds = CONSTRAINT_RANGES[setting]
+        picked[setting] = column.slider(
+            label, bounds.low, bounds.high, getattr(constraints, setting), bounds.step, key=widget
+        )
+    share, beta = picked["max_genre_share"], picked["popularity_beta"]
     right = dataclasses.replace(left.with_settings(max_genre_share=share, popularity_beta=beta), optimizer=optimizer)
     names = (f"{left.optimizer.upper()} · sidebar settings", f"{optimizer.upper()} · share {share:.0%}, β {beta:+.1f}")
 

@@ -6,10 +6,13 @@ import hashlib
 import polars as pl
 import streamlit as st
 
-from pagegen.app import render, session
+from pagegen.app import render
 from pagegen.app.designer import draft_layout, tile_records
+from pagegen.app.sidebar import sidebar
 from pagegen.errors import PagegenError
 from pagegen.layout import (
+    GRID_RANGES,
+    LAYOUT_RANGES,
     MAX_LAYOUT_BYTES,
     TILE_SLOTS,
     layout_file_name,
@@ -21,7 +24,7 @@ from pagegen.layout import (
 )
 from pagegen.vocabulary import ROW_TYPES
 
-context = session.sidebar("designer")
+context = sidebar("designer")
 st.title("Layout designer")
 start = st.radio("Start from", ["a layout file", "an uploaded TOML file"], horizontal=True, key="designer.start")
 layouts = shipped_layouts()
@@ -48,11 +51,12 @@ with st.form(f"designer.{version}"):
     name = st.text_input("Name", base.name)
     description = st.text_input("Description", base.description)
     decay = st.columns(2)
-    row_decay = decay[0].slider("Attention decay per row (down the page)", 0.5, 1.0, base.row_decay, 0.01)
-    slot_decay = decay[1].slider("Attention decay per card (along a row)", 0.5, 1.0, base.slot_decay, 0.01)
-    st.caption(
-        f"Tiles, top to bottom. Cards per tile: {', '.join(f'{k} {lo}–{hi}' for k, (lo, hi) in TILE_SLOTS.items())}."
+    row, slot = LAYOUT_RANGES["row_decay"], LAYOUT_RANGES["slot_decay"]
+    row_decay = decay[0].slider("Attention decay per row (down the page)", row.low, row.high, base.row_decay, row.step)
+    slot_decay = decay[1].slider(
+        "Attention decay per card (along a row)", slot.low, slot.high, base.slot_decay, slot.step
     )
+    st.caption(f"Tiles, top to bottom. Cards per tile: {', '.join(f'{k} {r}' for k, r in TILE_SLOTS.items())}.")
     tiles = st.data_editor(
         pl.DataFrame(
             tile_records(base), schema={"kind": pl.String, "slots": pl.Int64, "columns": pl.Int64, "pinned": pl.String}
@@ -62,7 +66,9 @@ with st.form(f"designer.{version}"):
         column_config={
             "kind": st.column_config.SelectboxColumn("Kind", options=list(TILE_SLOTS), required=True),
             "slots": st.column_config.NumberColumn("Cards", min_value=1, step=1, required=True),
-            "columns": st.column_config.NumberColumn("Grid columns", min_value=2, max_value=8, step=1),
+            "columns": st.column_config.NumberColumn(
+                "Grid columns", min_value=GRID_RANGES["columns"].low, max_value=GRID_RANGES["columns"].high, step=1
+            ),
             "pinned": st.column_config.SelectboxColumn("Pinned row type", options=list(ROW_TYPES)),
         },
     )

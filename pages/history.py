@@ -4,9 +4,9 @@ import polars as pl
 import streamlit as st
 
 from pagegen import data
-from pagegen.app import session
+from pagegen.app.sidebar import sidebar
 
-context = session.sidebar("history")
+context = sidebar("history")
 st.title("User history")
 user_id = context.request.user_id
 if user_id is None:

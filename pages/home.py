@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from pagegen.app import render, session
+from pagegen.app import render
+from pagegen.app.caches import title_backend
+from pagegen.app.sidebar import sidebar
 
-context = session.sidebar("home")
+context = sidebar("home")
 state, service = context.state, context.service
 
 who = "a new user" if state.is_new_user else f"user {state.user}"
@@ -41,7 +43,7 @@ for slot, block in zip(slots, render.page_html(page, held_out=context.held_out),
     slot.html(block)
 
 # Titles last: the page is already on screen while the model writes them.
-backend = session.title_backend(state.backend, str(service.data_dir))
+backend = title_backend(state.backend, str(service.data_dir))
 titled, titles = service.title(page, backend)
 for slot, before, after in zip(slots, page.rows, titled.rows, strict=True):
     if (after.title, after.title_source) != (before.title, before.title_source):

@@ -3,11 +3,12 @@ trade-off, optimizers over all users, the product scenarios, and the generators'
 
 import streamlit as st
 
-from pagegen.app import session, views
+from pagegen.app import views
+from pagegen.app.sidebar import sidebar
 from pagegen.evaluation.reports import REPORTS, load_report
 from pagegen.evaluation.scenarios import format_scenarios, load_scenarios
 
-context = session.sidebar("insights")
+context = sidebar("insights")
 service, request = context.service, context.request
 
 st.title("Insights")

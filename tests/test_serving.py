@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pagegen import cli
-from pagegen.errors import ConfigError, LayoutError, UnknownItemError, UnknownUserError
+from pagegen.errors import ConfigError, LayoutError, SettingsError, UnknownItemError, UnknownUserError
 from pagegen.layout import resolve_layout
 from tests.factories import synthetic_service
 
@@ -50,9 +50,9 @@ def test_sliders_change_the_page_and_are_range_checked(service):
     hard = service.page(user, layout, {"dedup": "hard"})
     soft = service.page(user, layout, {"dedup": "soft", "dedup_penalty": 0.0})
     assert len(soft.item_ids) - len(set(soft.item_ids)) > 0 == len(hard.item_ids) - len(set(hard.item_ids))
-    with pytest.raises(LayoutError, match=r"settings: max_genre_share 1.5 is outside 0.1–1.0"):
+    with pytest.raises(SettingsError, match=r"^setting max_genre_share must be between 0\.1 and 1\.0, got 1\.5$"):
         service.page(user, layout, {"max_genre_share": 1.5})
-    with pytest.raises(LayoutError, match=r"settings: diversity unknown field"):
+    with pytest.raises(SettingsError, match=r"^setting diversity is unknown; settings: "):
         service.page(user, layout, {"diversity": 1})
 
 
@@ -103,7 +103,14 @@ def test_page_and_evaluate_pages_commands(service, capsys, monkeypatch):
     ("argv", "message"),
     [
         (["page", "--dataset", "synth", "--user", "999999"], "unknown user 999999"),
-        (["page", "--dataset", "synth", "--set", "min_new_items=99"], "min_new_items 99 is outside 0–20"),
+        (
+            ["page", "--dataset", "synth", "--set", "min_new_items=99"],
+            "setting min_new_items must be a whole number between 0 and 20, got 99",
+        ),
+        (
+            ["evaluate-pages", "--dataset", "synth", "--set", "max_genre_share=1.5"],
+            "setting max_genre_share must be between 0.1 and 1.0, got 1.5",
+        ),
         (["page", "--dataset", "synth", "--layout", "nowhere.toml"], "bad layout nowhere.toml no such layout file"),
     ],
 )

@@ -7,20 +7,18 @@ default (an instructor's mistyped link still opens a page).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pagegen.data.sources import DEFAULT_DATASET
-from pagegen.errors import LayoutError
-from pagegen.layout import CONSTRAINT_RANGES, MAX_TILES, TILE_SLOTS, Constraints, parse_constraints
+from pagegen.errors import SettingsError
+from pagegen.layout import CONSTRAINT_RANGES, PAGE_SIZE_RANGES, parse_constraints
 from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 NEW_USER = "new"  # the ``user`` value of a new user, whose page comes from onboarding picks
 # The constraint settings the sidebar overrides, in its order (the penalty follows the soft/hard toggle).
 SLIDER_SETTINGS = (*(key for key in CONSTRAINT_RANGES if key != "dedup_penalty"), "dedup", "dedup_penalty")
-_INTEGER_SETTINGS = {f.name for f in dataclasses.fields(Constraints) if f.type == "int"}
 
 
 @dataclass(frozen=True)
@@ -60,17 +58,16 @@ class AppState:
             if key in query:
                 try:
                     settings.append((key, _setting(key, query[key])))
-                except LayoutError as error:
+                except SettingsError as error:
                     problems.append(str(error))
         values["settings"] = tuple(settings)
-        size_limits = {"rows": (1, MAX_TILES), "slots": TILE_SLOTS["carousel"]}
-        for key, (low, high) in size_limits.items():
+        for key, bounds in PAGE_SIZE_RANGES.items():
             if key in query:
                 number = _integer(query[key])
-                if number is None or not low <= number <= high:
-                    problems.append(f"{key} {query[key]!r} is not a whole number in {low}–{high}")
-                else:
-                    values[key] = number
+                try:
+                    values[key] = bounds.check(key, query[key] if number is None else number, source="link")
+                except SettingsError as error:
+                    problems.append(str(error))
         liked = [_integer(part) for part in query.get("liked", "").split(",") if part]
         if None in liked:
             problems.append(f"liked {query['liked']!r} is not a comma-separated list of item ids")
@@ -118,7 +115,7 @@ def _setting(key: str, text: str) -> Any:
         value: Any = text
     else:
         try:
-            value = int(text) if key in _INTEGER_SETTINGS else float(text)
+            value = int(text) if CONSTRAINT_RANGES[key].integer else float(text)
         except ValueError:
             value = text  # parse_constraints names the key and its range
     parse_constraints({key: value}, source="link")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from pagegen.cli import main
 from pagegen.data import store
 from pagegen.evaluation.reports import save_report
-from pagegen.layout import LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
+from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
 from tests.app.test_views import scenario_report
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -127,7 +127,8 @@ def test_unknown_user_in_the_link_gets_a_message_and_a_picker(prepared):
 def test_bad_settings_in_the_link_are_named_and_ignored(prepared):
     app = _app(user="3", max_genre_share="7", optimizer="magic")
     warnings = " ".join(w.value for w in app.warning)
-    assert "max_genre_share 7.0 is outside 0.1–1.0" in warnings and "optimizer 'magic'" in warnings
+    assert "setting max_genre_share must be between 0.1 and 1.0, got 7.0" in warnings
+    assert "optimizer 'magic'" in warnings
     assert app.slider(key="set.max_genre_share").value == 0.5
 
 
@@ -214,11 +215,33 @@ def test_designer_edits_validates_previews_and_saves(prepared):
     assert "Not saved" in app.error[0].value
 
 
+@pytest.mark.parametrize(("row_decay", "slot_decay"), [("0.01", "1"), ("1", "0.01")])
+def test_designer_opens_a_layout_with_decays_at_either_end_of_their_range(prepared, row_decay, slot_decay):
+    """Whole numbers included: TOML reads ``1`` as an int, which a float slider refuses."""
+    text = (prepared / "layouts" / "mobile.toml").read_text()
+    text = text.replace("row_decay = 0.75", f"row_decay = {row_decay}").replace(
+        "slot_decay = 0.8", f"slot_decay = {slot_decay}"
+    )
+    path = prepared / "layouts" / "edge.toml"
+    path.write_text(text)
+    try:
+        app = _app("pages/designer.py", user="3")
+        app.selectbox(key="designer.file").set_value("edge").run()
+        assert not app.exception, [e.message for e in app.exception]
+        assert "Valid: 4 tiles" in app.success[0].value
+        sliders = {s.label.split()[3]: s for s in app.slider if s.label.startswith("Attention decay")}
+        assert {key: s.value for key, s in sliders.items()} == {"row": float(row_decay), "card": float(slot_decay)}
+        bounds = LAYOUT_RANGES["row_decay"]
+        assert all((s.min, s.max, s.step) == (bounds.low, bounds.high, bounds.step) for s in sliders.values())
+    finally:
+        path.unlink()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"name = [unclosed", "not valid TOML"),
-        (b'name = "x"\n[[tiles]]\nkind = "carousel"\nslots = 100000000000\n', "outside 3–30"),
+        (b'name = "x"\n[[tiles]]\nkind = "carousel"\nslots = 100000000000\n', "between 3 and 30, got 100000000000"),
         (b'name = 5\n[[tiles]]\nkind = "carousel"\nslots = 8\n', "must be a str"),
         (b"\xff\xfe\x00junk", "not UTF-8"),
         (b"x" * 70_000, "at most 64,000"),

@@ -41,9 +41,10 @@ def test_bad_values_are_named_and_dropped():
     state, problems = AppState.from_query(query)
     text = " | ".join(problems)
     assert "optimizer 'magic' is not one of ilp, greedy, mmr" in text
-    assert "max_genre_share 1.5 is outside 0.1–1.0" in text
-    assert "min_page_genres" in text and "'sometimes' is not one of hard, soft" in text
-    assert "rows '0' is not a whole number in 1–30" in text and "liked '1,x'" in text
+    assert "setting max_genre_share must be between 0.1 and 1.0, got 1.5" in text
+    assert "setting min_page_genres must be a whole number between 0 and 19, got 'many'" in text
+    assert "setting dedup must be one of hard, soft, got 'sometimes'" in text
+    assert "setting rows must be a whole number between 1 and 30, got 0" in text and "liked '1,x'" in text
     assert state.optimizer == "ilp" and state.rows is None and state.liked == (1,)
     assert state.settings == (("popularity_beta", -0.5),)
 

@@ -1,37 +1,32 @@
-"""Streamlit glue every page shares: the process-wide caches (dataset and models, title backends,
-pages) and the sidebar with the user switcher and settings.
+"""The sidebar every dashboard page draws: the dataset and user switcher, the layout, optimizer and
+backend choices and the setting sliders.
 
 Settings live in each browser session's widget state, seeded from the URL on a session's first run and
 written back to it on every run, so a link reproduces the page and two sessions never share settings.
-Only inputs → outputs are cached across sessions.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from pagegen import data
+from pagegen.app.caches import PageRequest, cached_page, page_service
 from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
-    MAX_TILES,
-    TILE_SLOTS,
+    PAGE_SIZE_RANGES,
     Layout,
+    Range,
     parse_layout,
     resize_layout,
     shipped_layouts,
 )
-from pagegen.llm.backends import Backend
-from pagegen.llm.registry import make_backend
 from pagegen.optimizer import Page
 from pagegen.serving import PageService
 from pagegen.vocabulary import BACKENDS, OPTIMIZERS
@@ -41,30 +36,17 @@ _URL_PROBLEMS_KEY = "pagegen.url_problems"
 _PAGE_KEY = "pagegen.page"
 _SAVED_KEY = "pagegen.sidebar"
 _SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
-SLIDER_LABELS = {
-    "max_genre_share": ("Diversity: max genre share per row", 0.05),
-    "min_page_genres": ("Genres the page covers (at least)", 1),
-    "popularity_beta": ("Popularity bias β (− long tail, + popular)", 0.1),
-    "min_new_items": ("Exploration: new items on the page (at least)", 1),
-    "min_relevance_quantile": ("Minimum personal relevance (percentile)", 0.05),
-    "dedup_penalty": ("Penalty per repeated item (soft de-duplication)", 0.05),
-    "max_rows_per_type": ("Rows of one type (at most)", 1),
+SLIDER_LABELS = {  # their bounds and steps are the settings' ranges
+    "max_genre_share": "Diversity: max genre share per row",
+    "min_page_genres": "Genres the page covers (at least)",
+    "popularity_beta": "Popularity bias β (− long tail, + popular)",
+    "min_new_items": "Exploration: new items on the page (at least)",
+    "min_relevance_quantile": "Minimum personal relevance (percentile)",
+    "dedup_penalty": "Penalty per repeated item (soft de-duplication)",
+    "max_rows_per_type": "Rows of one type (at most)",
+    "rows": "Rows on the page",
+    "slots": "Cards per carousel",
 }
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """Everything a page depends on besides the dataset and layout: the page cache's key."""
-
-    user_id: int | None  # None: a new user, described by ``liked`` and ``genres``
-    settings: tuple[tuple[str, Any], ...] = ()
-    optimizer: str = "ilp"
-    liked: tuple[int, ...] = ()
-    genres: tuple[str, ...] = ()
-
-    def with_settings(self, **values: Any) -> PageRequest:
-        """The same request with some settings overridden (the compare view, the trade-off sweep)."""
-        return dataclasses.replace(self, settings=tuple(sorted({**dict(self.settings), **values}.items())))
 
 
 @dataclass(frozen=True)
@@ -90,35 +72,6 @@ class Context:
         except PagegenError as error:
             st.error(f"No page for these settings: {error}")
             st.stop()
-
-
-@st.cache_resource(show_spinner="Loading the dataset and its models (once per process)…", max_entries=2)
-def page_service(dataset: str, data_dir: str, version: str) -> PageService:
-    """One service per dataset version (``version`` changes when the dataset is prepared again)."""
-    return PageService(dataset, Path(data_dir))
-
-
-@st.cache_resource(show_spinner="Starting the title model (once per process)…", max_entries=4)
-def title_backend(choice: str, data_dir: str) -> Backend:
-    """The title backend, warmed so the first page's time budget is not spent loading the model."""
-    backend = make_backend(choice, data_dir=Path(data_dir))
-    with contextlib.suppress(PagegenError):  # titling then falls back and says why
-        backend.warm()
-    return backend
-
-
-@st.cache_resource(show_spinner=False, max_entries=512)
-def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageRequest) -> Page:
-    """A page by its inputs; moving a slider back to a value seen before answers from here."""
-    service = page_service(dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
-    return service.page(
-        request.user_id,
-        layout,
-        dict(request.settings),
-        optimizer=request.optimizer,
-        liked=request.liked,
-        genres=request.genres,
-    )
 
 
 def sidebar(page: str) -> Context:
@@ -265,21 +218,21 @@ def _layout_and_settings(service: PageService) -> Layout:
                 continue
             if key == "dedup_penalty" and not st.session_state["set.dedup"]:
                 continue
-            label, step = SLIDER_LABELS[key]
-            low, high = CONSTRAINT_RANGES[key]
-            default = getattr(base.constraints, key)
-            st.session_state.setdefault(f"set.{key}", from_url.get(key, default))
-            kind = int if isinstance(default, int) else float
-            st.slider(label, kind(low), kind(high), step=kind(step), key=f"set.{key}")
+            st.session_state.setdefault(f"set.{key}", from_url.get(key, getattr(base.constraints, key)))
+            _slider(key, CONSTRAINT_RANGES[key])
         size = st.session_state.get("url_size", {})
         st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
-        st.slider("Rows on the page", 1, MAX_TILES, key="set.rows")
+        _slider("rows", PAGE_SIZE_RANGES["rows"])
         carousel = _carousel_slots(base)
         if carousel is not None:
             st.session_state.setdefault("set.slots", size.get("slots") or carousel)
-            st.slider("Cards per carousel", *TILE_SLOTS["carousel"], key="set.slots")
+            _slider("slots", PAGE_SIZE_RANGES["slots"])
         st.button("Reset to the layout's settings", on_click=_reset_settings)
     return base
+
+
+def _slider(key: str, bounds: Range) -> None:
+    st.slider(SLIDER_LABELS[key], bounds.low, bounds.high, step=bounds.step, key=f"set.{key}")
 
 
 def _state_from_widgets(base: Layout) -> AppState:

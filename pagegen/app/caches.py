@@ -1,0 +1,65 @@
+"""The dashboard's process-wide caches: one page service per dataset version, warmed title backends, and
+pages by their inputs. Only inputs → outputs are cached, so sessions share work but never settings."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from pagegen import data
+from pagegen.errors import PagegenError
+from pagegen.layout import Layout
+from pagegen.llm.backends import Backend
+from pagegen.llm.registry import make_backend
+from pagegen.optimizer import Page
+from pagegen.serving import PageService
+from pagegen.vocabulary import DEFAULT_OPTIMIZER
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Everything a page depends on besides the dataset and layout: the page cache's key."""
+
+    user_id: int | None  # None: a new user, described by ``liked`` and ``genres``
+    settings: tuple[tuple[str, Any], ...] = ()
+    optimizer: str = DEFAULT_OPTIMIZER
+    liked: tuple[int, ...] = ()
+    genres: tuple[str, ...] = ()
+
+    def with_settings(self, **values: Any) -> PageRequest:
+        """The same request with some settings overridden (the compare view, the trade-off sweep)."""
+        return dataclasses.replace(self, settings=tuple(sorted({**dict(self.settings), **values}.items())))
+
+
+@st.cache_resource(show_spinner="Loading the dataset and its models (once per process)…", max_entries=2)
+def page_service(dataset: str, data_dir: str, version: str) -> PageService:
+    """One service per dataset version (``version`` changes when the dataset is prepared again)."""
+    return PageService(dataset, Path(data_dir))
+
+
+@st.cache_resource(show_spinner="Starting the title model (once per process)…", max_entries=4)
+def title_backend(choice: str, data_dir: str) -> Backend:
+    """The title backend, warmed so the first page's time budget is not spent loading the model."""
+    backend = make_backend(choice, data_dir=Path(data_dir))
+    with contextlib.suppress(PagegenError):  # titling then falls back and says why
+        backend.warm()
+    return backend
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageRequest) -> Page:
+    """A page by its inputs; moving a slider back to a value seen before answers from here."""
+    service = page_service(dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
+    return service.page(
+        request.user_id,
+        layout,
+        dict(request.settings),
+        optimizer=request.optimizer,
+        liked=request.liked,
+        genres=request.genres,
+    )

@@ -1,0 +1,66 @@
+"""Page layouts: the tiles of a page top to bottom, attention weights, pinned rows and the default
+constraint values, read from TOML files in ``layouts/`` that people edit.
+
+Layouts are data, never code: ``model`` holds the frozen dataclasses and every range a layout value or a
+slider setting must stay within, ``validation`` turns plain data into them naming the file, the field and
+the reason of every error, and ``toml`` reads and writes the files.
+"""
+
+from pagegen.layout.model import (
+    CONSTRAINT_RANGES,
+    DEDUP_MODES,
+    GRID_RANGES,
+    LAYOUT_RANGES,
+    MAX_TILES,
+    PAGE_SIZE_RANGES,
+    TILE_SLOTS,
+    Constraints,
+    Layout,
+    Range,
+    Tile,
+    resize_layout,
+)
+from pagegen.layout.toml import (
+    LAYOUTS_DIR,
+    LAYOUTS_DIR_ENV,
+    MAX_LAYOUT_BYTES,
+    layout_file_name,
+    layout_to_toml,
+    layouts_dir,
+    load_layout,
+    parse_layout,
+    parse_upload,
+    resolve_layout,
+    save_layout,
+    shipped_layouts,
+)
+from pagegen.layout.validation import layout_from_data, parse_constraints
+
+__all__ = [
+    "CONSTRAINT_RANGES",
+    "DEDUP_MODES",
+    "GRID_RANGES",
+    "LAYOUTS_DIR",
+    "LAYOUTS_DIR_ENV",
+    "LAYOUT_RANGES",
+    "MAX_LAYOUT_BYTES",
+    "MAX_TILES",
+    "PAGE_SIZE_RANGES",
+    "TILE_SLOTS",
+    "Constraints",
+    "Layout",
+    "Range",
+    "Tile",
+    "layout_file_name",
+    "layout_from_data",
+    "layout_to_toml",
+    "layouts_dir",
+    "load_layout",
+    "parse_constraints",
+    "parse_layout",
+    "parse_upload",
+    "resize_layout",
+    "resolve_layout",
+    "save_layout",
+    "shipped_layouts",
+]
