@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pagegen.layout import Layout
 from pagegen.llm.backends import Backend
 from pagegen.llm.registry import make_backend
 from pagegen.optimizer import Page
-from pagegen.serving import PageService
+from pagegen.serving import PageService, training_plan
 from pagegen.vocabulary import DEFAULT_OPTIMIZER
 
 
@@ -38,8 +39,30 @@ class PageRequest:
 
 @st.cache_resource(show_spinner="Loading the dataset and its models (once per process)…", max_entries=2)
 def page_service(dataset: str, data_dir: str, version: str) -> PageService:
-    """One service per dataset version (``version`` changes when the dataset is prepared again)."""
-    return PageService(dataset, Path(data_dir))
+    """One service per dataset version (``version`` changes when the dataset is prepared again); the
+    terminal running the app shows training's bars."""
+    return PageService(dataset, Path(data_dir), progress=sys.stderr.isatty())
+
+
+_PLANNED: set[tuple[str, str, str]] = set()  # services whose training plan this process has shown
+
+
+def service_for(dataset: str, data_dir: str, where: Any) -> PageService:
+    """The page service; when its models must be trained first (a fresh clone's first start: minutes),
+    a status box in ``where`` says what is trained and why instead of a silent wait. The plan is read
+    once per process and dataset version (it costs a quarter second), never on a slider move."""
+    key = (dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
+    if key not in _PLANNED:
+        plan = training_plan(dataset, Path(data_dir))
+        if plan:
+            label = f"Training {len(plan)} model(s) once; they load in seconds afterwards"
+            with where.status(label, expanded=True) as box:
+                for line in plan:
+                    box.write(line)
+                page_service(*key)
+                box.update(label="Models trained and saved", state="complete", expanded=False)
+        _PLANNED.add(key)
+    return page_service(*key)
 
 
 @st.cache_resource(show_spinner="Starting the title model (once per process)…", max_entries=4)

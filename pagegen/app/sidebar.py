@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from pagegen import data
-from pagegen.app.caches import PageRequest, cached_page, page_service
+from pagegen.app.caches import PageRequest, cached_page, service_for
 from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
@@ -90,12 +90,13 @@ def sidebar(page: str) -> Context:
         )
         st.stop()
     notices = list(st.session_state.pop(_URL_PROBLEMS_KEY, []))
+    main_area = st.container()
     with st.sidebar:
         if st.session_state.get("dataset") not in prepared:
             st.session_state["dataset"] = prepared[0]
         dataset = st.selectbox("Dataset", prepared, key="dataset", on_change=_forget_user)
         try:
-            service = page_service(dataset, str(data_dir), data.store.dataset_version(data_dir, dataset))
+            service = service_for(dataset, str(data_dir), main_area)
         except PagegenError as error:
             st.error(str(error))
             st.stop()

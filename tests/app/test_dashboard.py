@@ -268,3 +268,23 @@ def test_page_size_from_the_link(prepared):
     assert app.slider(key="set.rows").value == 25 and app.slider(key="set.slots").value == 4
     rows = _card_ids(app)
     assert len(rows) > 8 and all(len(cards) <= 4 for cards in rows)
+
+
+def test_a_first_start_says_what_it_trains_and_why(tmp_path, monkeypatch):
+    """No saved models: the page says which models it trains and why while it waits, then serves."""
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    synth = ["data", "synth", "--users", "30", "--items", "120", "--interactions", "1500", "--seed", "9", "--json"]
+    assert main([*synth, "--name", "fresh"]) == 0
+    assert main(["train", "--dataset", "fresh", "--model", "sasrec", *SMALL_SASREC, "--json"]) == 0
+    app = _app(user="2", dataset="fresh", backend="template")
+    (status,) = app.status
+    lines = [block.value for block in status.markdown]
+    assert status.label == "Models trained and saved" and status.state == "complete"
+    assert lines == [
+        f"training {name} on fresh (leave-last-out): no saved {name} for this split"
+        for name in ("ease", "popularity", "trending", "content")
+    ]
+    assert _card_ids(app)  # and then the page
+    app.run()
+    assert not app.status and _card_ids(app)  # the plan is read once, never on a slider move
