@@ -26,6 +26,7 @@ from pagegen.llm.backends import Backend
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
 from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, Relaxation, optimize, prepare_problem, row_depth
 from pagegen.rows import ItemFacts, RowBuilder, RowRules
+from pagegen.vocabulary import DEFAULT_OPTIMIZER
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
@@ -176,7 +177,7 @@ class PageService:
         layout: Layout,
         settings: Mapping[str, Any] | None = None,
         *,
-        optimizer: str = "ilp",
+        optimizer: str = DEFAULT_OPTIMIZER,
         compare: bool = True,
         node_limit: int = NODE_LIMIT,
         liked: Sequence[int] = (),

@@ -7,10 +7,12 @@ from pathlib import Path
 from pagegen.errors import ConfigError
 from pagegen.llm.backends import DEFAULT_OLLAMA_CHAT_MODEL, Backend, OllamaBackend, TemplateBackend
 from pagegen.llm.embedded import EmbeddedBackend, embedded_ready
-from pagegen.vocabulary import BACKENDS
+from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND
 
 
-def make_backend(name: str = "auto", *, data_dir: Path | None = None, ollama_model: str | None = None) -> Backend:
+def make_backend(
+    name: str = DEFAULT_BACKEND, *, data_dir: Path | None = None, ollama_model: str | None = None
+) -> Backend:
     """The backend called ``name``; ``auto``: ollama if a server answers, else the embedded model if
     it is prepared under ``data_dir``, else the template."""
     if name not in BACKENDS:

@@ -29,7 +29,7 @@ from pagegen.optimizer.page import (
     unmet_constraints,
 )
 from pagegen.optimizer.problem import PageProblem, prepare_problem, row_depth
-from pagegen.vocabulary import OPTIMIZERS
+from pagegen.vocabulary import DEFAULT_OPTIMIZER, OPTIMIZERS
 
 BASELINES = {"greedy": greedy_page, "mmr": mmr_page}
 NODE_LIMIT = 2000  # branch-and-bound nodes for the pages the decomposition leaves unproven (a count, not a clock)
@@ -37,7 +37,7 @@ GAP = 0.005  # a page is optimal when no page can beat its objective by more tha
 
 
 def optimize(
-    problem: PageProblem, optimizer: str = "ilp", *, compare: bool = True, node_limit: int = NODE_LIMIT
+    problem: PageProblem, optimizer: str = DEFAULT_OPTIMIZER, *, compare: bool = True, node_limit: int = NODE_LIMIT
 ) -> Page:
     """The page for ``problem``. With ``compare``, the ILP's report carries each baseline's objective."""
     if optimizer not in OPTIMIZERS:
