@@ -143,11 +143,11 @@ def bench_pages(
         "proven_by_decomposition": by_decomposition,
         "pages_with_relaxations": relaxed,
         "ilp_minus_greedy_objective": {"min": round(min(gains), 4), "mean": round(statistics.mean(gains), 4)},
-        "all_users_seconds": round(every_user["seconds"], 1),
-        "all_users": every_user["users"],
+        "all_users_seconds": round(every_user.seconds, 1),
+        "all_users": every_user.users,
         "all_users_hit": {
-            "ilp_page": round(every_user["ilp"]["hit"], 4),
-            "top_picks_alone": round(every_user["top_picks_alone"]["hit"], 4),
+            "ilp_page": round(every_user.result("ilp").hit, 4),
+            "top_picks_alone": round(every_user.top_picks_hit, 4),
         },
         "targets": {
             "build_and_solve_median_ms": 20,

@@ -131,7 +131,7 @@ def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
 
 
 def _evaluate_pages(args: argparse.Namespace) -> int:
-    from pagegen.evaluation.pages import evaluate_pages
+    from pagegen.evaluation.pages import evaluate_pages, format_pages
     from pagegen.evaluation.reports import save_report
     from pagegen.layout import parse_constraints, resolve_layout
     from pagegen.optimizer import NODE_LIMIT
@@ -145,7 +145,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
             layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
         )
     data_dir = data.resolve_data_dir(args.data_dir)
-    summary = evaluate_pages(
+    report = evaluate_pages(
         args.dataset,
         data_dir,
         layout,
@@ -154,25 +154,8 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         workers=args.workers,
         node_limit=args.node_limit or NODE_LIMIT,
     )
-    save_report(data_dir, args.dataset, "pages", summary)  # the dashboard's Insights charts
-    optimizers = args.optimizer or OPTIMIZERS
-    columns = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "genres_covered",
-               "novelty", "catalog_coverage", "exposure_gini", "relaxed_pages")  # fmt: skip
-    lines = [
-        f"{summary['dataset']} · {summary['layout']} · {summary['users']} users · {summary['seconds']:.1f} s",
-        f"{'optimizer':<10}" + "".join(f"{c:>{max(len(c) + 2, 10)}}" for c in columns),
-    ]
-    for name in optimizers:
-        row = summary[name]
-        lines.append(f"{name:<10}" + "".join(f"{row[c]:>{max(len(c) + 2, 10)}.4f}" for c in columns))
-    lines.append(f"top picks alone, as many items: hit {summary['top_picks_alone']['hit']:.4f}")
-    if "ilp_vs_greedy" in summary:
-        versus = summary["ilp_vs_greedy"]
-        lines.append(
-            f"ILP ≥ greedy on {versus['users_ilp_at_least_greedy']} of {summary['users']} users, "
-            f"mean objective gain {versus['mean_objective_gain']:.4f}; ILP statuses {versus['statuses']}"
-        )
-    return emit(args, summary, "\n".join(lines))
+    save_report(data_dir, args.dataset, "pages", report.to_dict())  # the dashboard's Insights charts
+    return emit(args, report.to_dict(), format_pages(report))
 
 
 def _evaluate_scenarios(args: argparse.Namespace) -> int:
