@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pagegen.evaluation.reports import load_report
+from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout
 from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
@@ -186,13 +186,7 @@ def format_pages(report: PagesReport) -> str:
 
 def load_pages(data_dir: Path, dataset: str) -> PagesReport | None:
     """The saved page evaluation of ``dataset``, or None when there is none or it is of another shape."""
-    payload = load_report(data_dir, dataset, "pages")
-    if payload is None:
-        return None
-    try:
-        return PagesReport.from_dict(payload)
-    except (KeyError, TypeError):
-        return None
+    return load_typed_report(data_dir, dataset, "pages", PagesReport.from_dict)
 
 
 def _pages_for(
