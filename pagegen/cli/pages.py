@@ -84,50 +84,27 @@ def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def _page(args: argparse.Namespace) -> int:
+    from pagegen.llm.titles import format_titles
+    from pagegen.optimizer import format_page
+
     service, page, titles = _titled_page(args)
     held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
     payload = {**page.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
-    return emit(args, payload, _page_text(page, args.dataset, held_out) + f"\n{_titles_line(titles)}")
+    return emit(args, payload, format_page(page, args.dataset, held_out) + f"\n{format_titles(titles)}")
 
 
 def _titles(args: argparse.Namespace) -> int:
+    from pagegen.llm.titles import format_titles
+
     _, page, titles = _titled_page(args)
     rows = [
         {"row_id": row.row_id, "title": row.title, "source": row.title_source, "note": row.title_note}
         for row in page.rows
     ]
     lines = [f"{row['title']:<50} {row['source']:<9} {row['note']}".rstrip() for row in rows]
-    return emit(args, {"titles": titles.to_dict(timings=True), "rows": rows}, "\n".join([*lines, _titles_line(titles)]))
-
-
-def _titles_line(titles: Any) -> str:
-    return (
-        f"titles by {titles.backend}: {titles.from_model} from the model, {titles.from_cache} cached, "
-        f"{titles.from_template} template ({titles.seconds:.2f} s)"
+    return emit(
+        args, {"titles": titles.to_dict(timings=True), "rows": rows}, "\n".join([*lines, format_titles(titles)])
     )
-
-
-def _page_text(page: Any, dataset: str, held_out: int | None) -> str:
-    who = f"user {page.user_id}" if page.user_id is not None else "a new user"
-    report = page.report
-    lines = [f"{page.layout} for {who} on {dataset}", ""]
-    for row in page.rows:
-        lines.append(f"{row.title}  [{row.kind} of {row.slots}, {row.reason.source}]")
-        for item in row.items:
-            mark = "  ★ watched next (held out)" if item.item_id == held_out else ""
-            lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}")
-        lines.append("")
-    status = f"{report.optimizer} {report.status}, objective {report.objective:.4f}"
-    if report.gap is not None:
-        status += f", gap {report.gap:.2%}"
-    lines.append(status)
-    for name, baseline in report.baselines.items():
-        lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
-    for relaxation in report.relaxations:
-        lines.append(f"relaxed {relaxation.describe()}")
-    if report.message:
-        lines.append(report.message)
-    return "\n".join(lines)
 
 
 def _evaluate_pages(args: argparse.Namespace) -> int:
