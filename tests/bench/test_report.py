@@ -2,6 +2,8 @@
 target), and the data suite's synthetic run through ``python -m pagegen.cli``."""
 
 import json
+import subprocess
+import sys
 
 from pagegen.bench import BenchReport, format_bench
 from pagegen.bench.app import AppBench
@@ -58,3 +60,11 @@ def test_synthetic_data_in_a_fresh_process():
     result = bench_synth(users=30, items=20, interactions=300)
     assert (result.users, result.items, result.interactions) == (30, 20, 300)
     assert result.to_dict()["target_peak_memory_gib"] == 4 and result.text().startswith("synth 300 interactions: ")
+
+
+def test_benchmarks_stay_out_of_the_librarys_imports():
+    code = (
+        "import sys, pagegen.cli, pagegen.serving, pagegen.evaluation.pages; assert 'pagegen.bench' not in sys.modules; "
+        "import pagegen.bench.app, pagegen.bench.report; assert 'streamlit.testing.v1' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
