@@ -154,7 +154,7 @@ def _recommend(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking
+    from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking, format_evaluation
     from pagegen.generators import GENERATORS, artifacts, generator_class
     from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
 
@@ -209,7 +209,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from pagegen.evaluation.reports import save_report
 
         save_report(data_dir, dataset.name, "generators", payload)  # the dashboard's Insights table
-    return emit(args, payload, _report_table(reports))
+    return emit(args, payload, format_evaluation(reports))
 
 
 def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
@@ -220,18 +220,3 @@ def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
     backend.warm()
     report = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample)
     return emit(args, report.to_dict(), format_rerank(report))
-
-
-def _report_table(reports: list[Any]) -> str:
-    columns = list(reports[0].metrics) if reports else []
-    header = (
-        f"{'model':<12}" + "".join(f"{c:>26}"[-max(len(c) + 2, 10) :] for c in columns) + f"{'fit s':>9}{'score s':>9}"
-    )
-    lines = [
-        f"{reports[0].dataset if reports else ''} · {reports[0].split if reports else ''} · {reports[0].users if reports else 0} users",
-        header,
-    ]
-    for r in reports:
-        cells = "".join(f"{r.metrics[c]:.4f}".rjust(max(len(c) + 2, 10)) for c in columns)
-        lines.append(f"{r.model:<12}{cells}{r.fit_seconds:>9.2f}{r.score_seconds:>9.3f}")
-    return "\n".join(lines)
