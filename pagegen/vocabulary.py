@@ -1,4 +1,5 @@
-"""The names every stage and both front ends share, defined once: row types, optimizers, title backends.
+"""The names every stage and both front ends share, defined once: row types, optimizers, title backends,
+benchmark suites.
 
 Kept free of imports so the CLI's argument parser and the dashboard's URL parser can use them without
 loading a model or a solver.
@@ -13,3 +14,4 @@ OPTIMIZERS = ("ilp", "greedy", "mmr")  # the exact page program, and the two bas
 DEFAULT_OPTIMIZER = "ilp"
 BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a server answers, else embedded, else template
 DEFAULT_BACKEND = "auto"
+BENCH_SUITES = ("data", "generators", "pages", "titles", "app")  # `pagegen bench --suite`, in the order they run

@@ -5,6 +5,7 @@ import streamlit as st
 
 from pagegen.app import views
 from pagegen.app.sidebar import sidebar
+from pagegen.evaluation.pages import load_pages
 from pagegen.evaluation.reports import REPORTS, load_report
 from pagegen.evaluation.scenarios import format_scenarios, load_scenarios
 
@@ -34,11 +35,11 @@ st.altair_chart(views.sweep_chart(sweep), width="stretch")
 st.caption("Each point is this user's page at one max-genre-share value; the filled point is the current setting.")
 
 st.subheader("Optimizers over all users")
-pages_report = load_report(service.data_dir, service.name, "pages")
+pages_report = load_pages(service.data_dir, service.name)
 if pages_report is None:
     st.info(f"No saved page evaluation for {service.name}: run `{REPORTS['pages']} --dataset {service.name}`.")
 else:
-    st.caption(f"{pages_report['users']} users · layout {pages_report['layout']} · from `{REPORTS['pages']}`")
+    st.caption(f"{pages_report.users} users · layout {pages_report.layout} · from `{REPORTS['pages']}`")
     table = views.optimizer_table(pages_report)
     st.altair_chart(views.optimizer_chart(table))
     st.dataframe(table, hide_index=True)

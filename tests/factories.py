@@ -1,6 +1,6 @@
-"""Shared factories: tiny datasets, a page to title, and a page service over a small synthetic dataset
-with models small enough to train in seconds. (Loopback HTTP servers are in tests/loopback.py, which
-imports no pagegen, so the root conftest stays quick to load.)"""
+"""Shared factories: tiny datasets, a page to title, hand-made reports, and a page service over a small
+synthetic dataset with models small enough to train in seconds. (Loopback HTTP servers are in
+tests/loopback.py, which imports no pagegen, so the root conftest stays quick to load.)"""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from pagegen.data import Dataset, SynthConfig, load_dataset, synthesize, write_dataset
+from pagegen.evaluation.pages import IlpVersusGreedy, OptimizerPages, PagesReport
 from pagegen.llm.titles import TitleFacts
 from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
 from pagegen.rows import RowReason
@@ -78,3 +79,24 @@ def make_page() -> Page:
 
 
 FACTS = TitleFacts.of(make_page().rows[0])  # the facts of the "Because you watched Alien" row
+
+
+def pages_report() -> PagesReport:
+    """A hand-made ``evaluate-pages`` report: 5 users, the three optimizers; the dashboard test saves it."""
+
+    def result(optimizer: str, objective: float, hit: float, relaxed: int) -> OptimizerPages:
+        return OptimizerPages(
+            optimizer=optimizer, attention_relevance=0.8, hit=hit, carousel_ndcg=0.1, intra_row_diversity=0.7,
+            genres_covered=9.0, novelty=3.0, duplicates=0.0, items=33.0, objective=objective, relaxed_pages=relaxed,
+            catalog_coverage=0.4, exposure_gini=0.6,
+        )  # fmt: skip
+
+    return PagesReport(
+        dataset="synth",
+        layout="Default streaming page",
+        users=5,
+        seconds=2.34,
+        optimizers=(result("ilp", 2.0, 0.6, 0), result("greedy", 1.5, 0.4, 2), result("mmr", 1.25, 0.2, 1)),
+        top_picks_hit=0.4,
+        ilp_vs_greedy=IlpVersusGreedy(users_ilp_at_least_greedy=5, mean_objective_gain=0.5, statuses={"optimal": 5}),
+    )

@@ -14,15 +14,14 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from pagegen.evaluation.pages import PAGES_COLUMNS, PagesReport
 from pagegen.evaluation.scenarios import SCENARIO_COLUMNS, ScenarioReport
 from pagegen.metrics import page_metrics, row_diversity
 from pagegen.optimizer import Page
 from pagegen.rows import ItemFacts
-from pagegen.vocabulary import OPTIMIZERS
 
 SWEEP_SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)  # the diversity slider's values the trade-off chart visits
-PAGE_METRIC_COLUMNS = ("objective", "hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity",
-                       "genres_covered", "novelty", "catalog_coverage", "exposure_gini")  # fmt: skip
+PAGE_METRIC_COLUMNS = tuple(c for c in PAGES_COLUMNS if c != "relaxed_pages")  # the optimizer chart's table
 
 
 def only_on_first(first: Page, second: Page) -> frozenset[int]:
@@ -103,11 +102,14 @@ def diversity_sweep(
     return pl.DataFrame(rows)
 
 
-def optimizer_table(report: Mapping[str, Any]) -> pl.DataFrame:
+def optimizer_table(report: PagesReport) -> pl.DataFrame:
     """The saved ``evaluate-pages`` report as one row per optimizer."""
-    names = [name for name in OPTIMIZERS if isinstance(report.get(name), dict)]
+    results = report.optimizers
     return pl.DataFrame(
-        {"optimizer": names, **{c: [float(report[n].get(c, float("nan"))) for n in names] for c in PAGE_METRIC_COLUMNS}}
+        {
+            "optimizer": [r.optimizer for r in results],
+            **{c: [getattr(r, c) for r in results] for c in PAGE_METRIC_COLUMNS},
+        }
     )
 
 

@@ -1,5 +1,5 @@
 """Offline evaluation of generators and pages: the two protocols, page quality, scenarios, reports."""
 
-from pagegen.evaluation.protocol import EvaluationReport, evaluate_cold_start, evaluate_ranking
+from pagegen.evaluation.protocol import EvaluationReport, evaluate_cold_start, evaluate_ranking, format_evaluation
 
-__all__ = ["EvaluationReport", "evaluate_cold_start", "evaluate_ranking"]
+__all__ = ["EvaluationReport", "evaluate_cold_start", "evaluate_ranking", "format_evaluation"]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout
 from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
@@ -23,6 +25,90 @@ from pagegen.optimizer import NODE_LIMIT, OPTIMIZERS, Page, optimize
 
 if TYPE_CHECKING:
     from pagegen.serving import PageService
+
+
+PAGES_COLUMNS = (
+    "objective",
+    "hit",
+    "carousel_ndcg",
+    "attention_relevance",
+    "intra_row_diversity",
+    "genres_covered",
+    "novelty",
+    "catalog_coverage",
+    "exposure_gini",
+    "relaxed_pages",
+)  # the text table's columns, in order
+
+
+@dataclass(frozen=True)
+class OptimizerPages:
+    """One optimizer's pages over all users: page metrics are means per page, coverage and Gini over
+    all its pages."""
+
+    optimizer: str
+    attention_relevance: float
+    hit: float
+    carousel_ndcg: float
+    intra_row_diversity: float
+    genres_covered: float
+    novelty: float
+    duplicates: float
+    items: float
+    objective: float
+    relaxed_pages: int  # pages with at least one relaxed rule
+    catalog_coverage: float
+    exposure_gini: float
+
+
+@dataclass(frozen=True)
+class IlpVersusGreedy:
+    users_ilp_at_least_greedy: int
+    mean_objective_gain: float
+    statuses: dict[str, int]  # the ILP's solver statuses → users
+
+
+@dataclass(frozen=True)
+class PagesReport:
+    dataset: str
+    layout: str
+    users: int
+    seconds: float
+    optimizers: tuple[OptimizerPages, ...]
+    top_picks_hit: float  # the top-picks row alone, as many items as the page: the bar the page must clear
+    ilp_vs_greedy: IlpVersusGreedy | None  # when both ran
+
+    def result(self, optimizer: str) -> OptimizerPages:
+        return next(r for r in self.optimizers if r.optimizer == optimizer)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form the CLI prints and Insights reads: each optimizer's figures under its name."""
+        payload: dict[str, Any] = {
+            "dataset": self.dataset,
+            "layout": self.layout,
+            "users": self.users,
+            "seconds": self.seconds,
+        }
+        for result in self.optimizers:
+            payload[result.optimizer] = {k: v for k, v in dataclasses.asdict(result).items() if k != "optimizer"}
+        payload["top_picks_alone"] = {"hit": self.top_picks_hit}
+        if self.ilp_vs_greedy is not None:
+            payload["ilp_vs_greedy"] = dataclasses.asdict(self.ilp_vs_greedy)
+        return payload
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PagesReport:
+        """The report back from ``to_dict``'s JSON (a saved report); a missing or unknown figure raises."""
+        versus = data.get("ilp_vs_greedy")
+        return cls(
+            dataset=data["dataset"],
+            layout=data["layout"],
+            users=data["users"],
+            seconds=data["seconds"],
+            optimizers=tuple(OptimizerPages(optimizer=name, **data[name]) for name in OPTIMIZERS if name in data),
+            top_picks_hit=data["top_picks_alone"]["hit"],
+            ilp_vs_greedy=IlpVersusGreedy(**versus) if versus is not None else None,
+        )
 
 
 def evaluate_pages(
@@ -34,37 +120,84 @@ def evaluate_pages(
     max_users: int | None = None,
     workers: int = 2,
     node_limit: int = NODE_LIMIT,
-) -> dict[str, Any]:
+    progress: bool = False,
+) -> PagesReport:
     """Mean page metrics per optimizer, catalogue coverage and exposure Gini, plus the hit rate of the
-    top-picks row alone stretched to the page's size (the bar the page must clear)."""
+    top-picks row alone stretched to the page's size (the bar the page must clear). ``progress``: what
+    is trained and why, and a bar over the users, on stderr."""
     from pagegen.serving import PageService
 
-    service = PageService(dataset, data_dir)  # trains and saves missing models once, before the workers
+    # Trains and saves missing models once, before the workers.
+    service = PageService(dataset, data_dir, progress=progress)
     user_ids = [int(u) for u in service.user_ids()[:max_users]]
     started = time.perf_counter()
-    results = map_users(_pages_for, (layout, tuple(optimizers), node_limit), user_ids, service=service, workers=workers)
+    results = map_users(
+        _pages_for,
+        (layout, tuple(optimizers), node_limit),
+        user_ids,
+        service=service,
+        workers=workers,
+        progress=progress,
+        desc="pages",
+    )
     seconds = time.perf_counter() - started
     catalogue = service.experiment.serving.n_items
-    summary: dict[str, Any] = {"dataset": dataset, "layout": layout.name, "users": len(user_ids), "seconds": seconds}
+    summaries = []
     for name in optimizers:
         pages = [result["pages"][name] for result in results]
         metrics = [result["metrics"][name] for result in results]
-        summary[name] = {
-            **{key: float(np.mean([m[key] for m in metrics])) for key in metrics[0]},
-            "objective": float(np.mean([result["objectives"][name] for result in results])),
-            "relaxed_pages": sum(bool(result["relaxed"][name]) for result in results),
-            "catalog_coverage": catalog_coverage(pages, catalogue),
-            "exposure_gini": exposure_gini(pages, catalogue),
-        }
-    summary["top_picks_alone"] = {"hit": float(np.mean([result["top_picks_hit"] for result in results]))}
+        summaries.append(
+            OptimizerPages(
+                optimizer=name,
+                **{key: float(np.mean([m[key] for m in metrics])) for key in metrics[0]},
+                objective=float(np.mean([result["objectives"][name] for result in results])),
+                relaxed_pages=sum(bool(result["relaxed"][name]) for result in results),
+                catalog_coverage=catalog_coverage(pages, catalogue),
+                exposure_gini=exposure_gini(pages, catalogue),
+            )
+        )
+    versus = None
     if "ilp" in optimizers and "greedy" in optimizers:
         differences = [result["objectives"]["ilp"] - result["objectives"]["greedy"] for result in results]
-        summary["ilp_vs_greedy"] = {
-            "users_ilp_at_least_greedy": sum(d >= -1e-6 for d in differences),
-            "mean_objective_gain": float(np.mean(differences)),
-            "statuses": dict(Counter(result["status"] for result in results)),
-        }
-    return summary
+        versus = IlpVersusGreedy(
+            users_ilp_at_least_greedy=sum(d >= -1e-6 for d in differences),
+            mean_objective_gain=float(np.mean(differences)),
+            statuses=dict(Counter(result["status"] for result in results)),
+        )
+    return PagesReport(
+        dataset=dataset,
+        layout=layout.name,
+        users=len(user_ids),
+        seconds=seconds,
+        optimizers=tuple(summaries),
+        top_picks_hit=float(np.mean([result["top_picks_hit"] for result in results])),
+        ilp_vs_greedy=versus,
+    )
+
+
+def format_pages(report: PagesReport) -> str:
+    """The report as text: one table row per optimizer, the top-picks bar, and the ILP against greedy."""
+    widths = [max(len(c) + 2, 10) for c in PAGES_COLUMNS]
+    lines = [
+        f"{report.dataset} · {report.layout} · {report.users} users · {report.seconds:.1f} s",
+        f"{'optimizer':<10}" + "".join(f"{c:>{w}}" for c, w in zip(PAGES_COLUMNS, widths, strict=True)),
+    ]
+    for result in report.optimizers:
+        cells = "".join(f"{getattr(result, c):>{w}.4f}" for c, w in zip(PAGES_COLUMNS, widths, strict=True))
+        lines.append(f"{result.optimizer:<10}{cells}")
+    lines.append(f"top picks alone, as many items: hit {report.top_picks_hit:.4f}")
+    if report.ilp_vs_greedy is not None:
+        versus = report.ilp_vs_greedy
+        lines.append(
+            f"ILP ≥ greedy on {versus.users_ilp_at_least_greedy} of {report.users} users, "
+            f"mean objective gain {versus.mean_objective_gain:.4f}; ILP statuses {versus.statuses}"
+        )
+    return "\n".join(lines)
+
+
+def load_pages(data_dir: Path, dataset: str) -> PagesReport | None:
+    """The saved page evaluation of ``dataset``, or None when there is none or it is of another shape."""
+    return load_typed_report(data_dir, dataset, "pages", PagesReport.from_dict)
 
 
 def _pages_for(

@@ -10,6 +10,7 @@ of them, the new items alone are ranked and Recall@k counts how many of the user
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,6 +46,22 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def format_evaluation(reports: Sequence[EvaluationReport]) -> str:
+    """The reports as a table, one row per model: its metrics, fit and scoring seconds."""
+    columns = list(reports[0].metrics) if reports else []
+    header = (
+        f"{'model':<12}" + "".join(f"{c:>26}"[-max(len(c) + 2, 10) :] for c in columns) + f"{'fit s':>9}{'score s':>9}"
+    )
+    lines = [
+        f"{reports[0].dataset if reports else ''} · {reports[0].split if reports else ''} · {reports[0].users if reports else 0} users",
+        header,
+    ]
+    for r in reports:
+        cells = "".join(f"{r.metrics[c]:.4f}".rjust(max(len(c) + 2, 10)) for c in columns)
+        lines.append(f"{r.model:<12}{cells}{r.fit_seconds:>9.2f}{r.score_seconds:>9.3f}")
+    return "\n".join(lines)
 
 
 def evaluate_ranking(

@@ -4,10 +4,13 @@ show them without running them again (``pagegen evaluate`` and ``pagegen evaluat
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pagegen.files import atomic_path
+
+T = TypeVar("T")
 
 REPORTS = {  # name → the command that writes it
     "generators": "pagegen evaluate --model all",
@@ -37,3 +40,15 @@ def load_report(data_dir: Path, dataset: str, name: str) -> dict[str, Any] | Non
     except (OSError, ValueError):
         return None
     return loaded if isinstance(loaded, dict) else None
+
+
+def load_typed_report(data_dir: Path, dataset: str, name: str, read: Callable[[Mapping[str, Any]], T]) -> T | None:
+    """The saved report as ``read`` (a report's ``from_dict``) builds it, or None when there is none or it
+    is of another shape (an older version's, say)."""
+    payload = load_report(data_dir, dataset, name)
+    if payload is None:
+        return None
+    try:
+        return read(payload)
+    except (KeyError, TypeError):
+        return None

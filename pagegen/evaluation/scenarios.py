@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pagegen.evaluation.reports import load_report
+from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout, resolve_layout
 from pagegen.metrics import PageMetrics, catalog_coverage, exposure_gini, page_metrics
@@ -352,10 +352,4 @@ def _cell(value: Any, spec: str) -> str:
 
 def load_scenarios(data_dir: Path, dataset: str) -> ScenarioReport | None:
     """The saved scenario report of ``dataset``, or None when there is none or it is of an older shape."""
-    payload = load_report(data_dir, dataset, "scenarios")
-    if payload is None:
-        return None
-    try:
-        return ScenarioReport.from_dict(payload)
-    except (KeyError, TypeError):
-        return None
+    return load_typed_report(data_dir, dataset, "scenarios", ScenarioReport.from_dict)

@@ -224,6 +224,14 @@ class TitleReport:
         return data
 
 
+def format_titles(report: TitleReport) -> str:
+    """One line: where the page's titles came from, and how long they took."""
+    return (
+        f"titles by {report.backend}: {report.from_model} from the model, {report.from_cache} cached, "
+        f"{report.from_template} template ({report.seconds:.2f} s)"
+    )
+
+
 def title_page(
     page: Page,
     backend: Backend,

@@ -25,6 +25,7 @@ from pagegen.optimizer.page import (
     SolverReport,
     assemble_page,
     best_page,
+    format_page,
     page_objective,
     unmet_constraints,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "Relaxation",
     "SolverReport",
     "export_lp",
+    "format_page",
     "optimize",
     "prepare_problem",
     "row_depth",

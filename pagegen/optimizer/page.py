@@ -92,6 +92,31 @@ class Page:
         return data
 
 
+def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
+    """The page as text: each row's title, kind and cards (the held-out next item starred), then how the
+    optimizer did: its status, the baselines' shortfall, the rules it relaxed."""
+    who = f"user {page.user_id}" if page.user_id is not None else "a new user"
+    report = page.report
+    lines = [f"{page.layout} for {who} on {dataset}", ""]
+    for row in page.rows:
+        lines.append(f"{row.title}  [{row.kind} of {row.slots}, {row.reason.source}]")
+        for item in row.items:
+            mark = "  ★ watched next (held out)" if item.item_id == held_out else ""
+            lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}")
+        lines.append("")
+    status = f"{report.optimizer} {report.status}, objective {report.objective:.4f}"
+    if report.gap is not None:
+        status += f", gap {report.gap:.2%}"
+    lines.append(status)
+    for name, baseline in report.baselines.items():
+        lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
+    for relaxation in report.relaxations:
+        lines.append(f"relaxed {relaxation.describe()}")
+    if report.message:
+        lines.append(report.message)
+    return "\n".join(lines)
+
+
 def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> float:
     """Attention-weighted row scores of every card, less the duplicate penalty (soft de-duplication)."""
     value = 0.0

@@ -14,6 +14,7 @@ from pagegen.data import store
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
 from tests.app.test_views import scenario_report
+from tests.factories import pages_report
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 SMALL_SASREC = [
@@ -178,12 +179,7 @@ def test_insights_charts_and_saved_reports(prepared):
     assert len(app.get("vega_lite_chart")) == 3  # genre mix, per row, trade-off
     assert "pagegen evaluate-pages" in app.info[0].value
     data_dir = prepared / "data"
-    report = {"users": 5, "layout": "Default streaming page"}
-    for name in ("ilp", "greedy", "mmr"):
-        report[name] = {"objective": 1.0, "hit": 0.5, "carousel_ndcg": 0.1, "attention_relevance": 0.8,
-                        "intra_row_diversity": 0.7, "genres_covered": 9, "novelty": 3.0, "catalog_coverage": 0.4,
-                        "exposure_gini": 0.6}  # fmt: skip
-    save_report(data_dir, "synth", "pages", report)
+    save_report(data_dir, "synth", "pages", pages_report().to_dict())
     save_report(data_dir, "synth", "generators", {"reports": [
         {"model": "ease", "metrics": {"ndcg@10": 0.1}, "fit_seconds": 0.1, "score_seconds": 0.01}]})  # fmt: skip
     app.run()

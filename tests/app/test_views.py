@@ -15,6 +15,7 @@ from pagegen.evaluation.scenarios import (
 )
 from pagegen.rows import ItemFacts
 from tests.app.test_render import _item, _page, _row
+from tests.factories import pages_report
 
 
 def test_genre_mix_shares_of_page_and_history():
@@ -61,9 +62,9 @@ def test_diversity_sweep_visits_and_marks_the_current_setting():
 
 
 def test_saved_reports_as_tables():
-    report = {"users": 3, "ilp": {"hit": 0.5, "objective": 2.0}, "greedy": {"hit": 0.25}}
-    table = views.optimizer_table(report)
-    assert table["optimizer"].to_list() == ["ilp", "greedy"] and table["hit"].to_list() == [0.5, 0.25]
+    table = views.optimizer_table(pages_report())
+    assert table["optimizer"].to_list() == ["ilp", "greedy", "mmr"] and table["hit"].to_list() == [0.6, 0.4, 0.2]
+    assert "relaxed_pages" not in table.columns
     views.optimizer_chart(table).to_dict()
     generators = {"reports": [{"model": "ease", "metrics": {"ndcg@10": 0.2}, "fit_seconds": 1, "score_seconds": 0.1}]}
     assert views.generator_table(generators).row(0) == ("ease", 0.2, 1, 0.1)

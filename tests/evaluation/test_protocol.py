@@ -5,7 +5,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from pagegen.evaluation import evaluate_cold_start, evaluate_ranking
+from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking, format_evaluation
 from pagegen.generators import Popularity
 from pagegen.generators.base import Generator
 from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
@@ -67,3 +67,12 @@ def test_cold_start_ranks_only_new_items(cycle_dataset):
     metrics, _ = evaluate_cold_start(Popularity().fit(experiment.train), experiment, ks=(1, 2))
     # Popularity gives every new item 0: both tie, so neither counts as found at k=1; at k=2 all are.
     assert metrics == {"cold_recall@1": 0.0, "cold_recall@2": 1.0}
+
+
+def test_evaluation_table():
+    ease = EvaluationReport("ease", "ml-100k", "leave_last_out", 943, {"ndcg@10": 0.05, "hr@10": 0.1}, 1.5, 0.25)
+    assert format_evaluation([ease]).splitlines() == [
+        "ml-100k · leave_last_out · 943 users",
+        "model          ndcg@10     hr@10    fit s  score s",
+        "ease            0.0500    0.1000     1.50    0.250",
+    ]

@@ -14,7 +14,15 @@ from pagegen.errors import ConfigError
 from pagegen.llm import titles
 from pagegen.llm.backends import BackendError, OllamaBackend, TemplateBackend
 from pagegen.llm.registry import make_backend
-from pagegen.llm.titles import TitleCache, TitleFacts, title_page, title_prompt, validate_title
+from pagegen.llm.titles import (
+    TitleCache,
+    TitleFacts,
+    TitleReport,
+    format_titles,
+    title_page,
+    title_prompt,
+    validate_title,
+)
 from pagegen.optimizer import Page, PageRow
 from tests.factories import CATALOGUE, FACTS, make_page
 from tests.loopback import QuietHandler, loopback_server, server_url
@@ -231,3 +239,8 @@ def test_a_refused_answer_is_remembered_so_the_model_is_not_asked_again():
     again, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
     assert backend.calls == 1 and report.from_cache == 1
     assert again.rows[1].title == "Comedy for you" and again.rows[1].title_note == "model answer refused (remembered)"
+
+
+def test_title_report_line():
+    report = TitleReport(backend="embedded", seconds=1.234, from_model=5, from_cache=2, from_template=1)
+    assert format_titles(report) == "titles by embedded: 5 from the model, 2 cached, 1 template (1.23 s)"

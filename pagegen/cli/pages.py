@@ -1,0 +1,156 @@
+"""``pagegen page``, ``titles`` and ``evaluate-pages``: a user's optimized, titled page, and pages for
+every user measured (``--scenarios``: the product scenario benchmark)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from pagegen import data
+from pagegen.cli.arguments import Commands, emit, json_flag, key_values, page_arguments, positive_int, progress
+from pagegen.errors import PagegenError
+from pagegen.vocabulary import DEFAULT_OPTIMIZER, OPTIMIZERS
+
+
+def add_page_commands(commands: Commands) -> None:
+    page = commands.add_parser("page", help="a user's homepage: rows chosen and filled by the optimizer")
+    page.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    page.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user: a cold-start page)")
+    page_arguments(page)
+    page.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_OPTIMIZER)
+    page.add_argument("--timings", action="store_true", help="include build and solve seconds in the JSON")
+    page.add_argument("--export-lp", type=Path, metavar="FILE", help="also write the page's ILP (PuLP's LP format)")
+    json_flag(page)
+    page.set_defaults(handler=_page)
+
+    titles = commands.add_parser("titles", help="a user's page titles from the language model (or the template)")
+    titles.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    titles.add_argument("--user", type=int, help="a user id of the dataset (omit for a new user)")
+    page_arguments(titles)
+    json_flag(titles)
+    titles.set_defaults(handler=_titles, optimizer=DEFAULT_OPTIMIZER, timings=False)
+
+
+def add_evaluate_pages(commands: Commands) -> None:
+    evaluate_pages = commands.add_parser("evaluate-pages", help="page metrics for every user: ILP vs greedy vs MMR")
+    evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    page_arguments(evaluate_pages)
+    evaluate_pages.add_argument(
+        "--optimizer", choices=OPTIMIZERS, action="append", help="repeat to compare several (default: all)"
+    )
+    evaluate_pages.add_argument(
+        "--users", type=positive_int, help="only the first N users (default: all; 200 with --scenarios)"
+    )
+    evaluate_pages.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
+    evaluate_pages.add_argument(
+        "--scenarios",
+        action="store_true",
+        help="the scenario benchmark: every product scenario's layout and settings with every optimizer "
+        "(not with --layout, --set or --optimizer)",
+    )
+    json_flag(evaluate_pages)
+    evaluate_pages.set_defaults(handler=_evaluate_pages)
+
+
+def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The user's page, optimized and titled as the arguments say; also the service and titles report."""
+    from pagegen.layout import resolve_layout
+    from pagegen.llm.registry import make_backend
+    from pagegen.optimizer import NODE_LIMIT, export_lp, optimize
+    from pagegen.serving import PageService
+
+    layout = resolve_layout(args.layout)
+    data_dir = data.resolve_data_dir(args.data_dir)
+    service = PageService(args.dataset, data_dir, progress=progress(args))
+    problem = service.problem(args.user, layout, key_values(args.settings))
+    if getattr(args, "export_lp", None):
+        export_lp(problem, args.export_lp)
+    page = optimize(problem, args.optimizer, node_limit=args.node_limit or NODE_LIMIT)
+    backend = make_backend(args.backend, data_dir=data_dir)
+    backend.warm()  # a model's one-time load is not part of a page's title budget
+    page, titles = service.title(page, backend, budget=args.title_budget)
+    if titles.notice:
+        print(f"pagegen: {titles.notice}", file=sys.stderr)
+    return service, page, titles
+
+
+def _page(args: argparse.Namespace) -> int:
+    from pagegen.llm.titles import format_titles
+    from pagegen.optimizer import format_page
+
+    service, page, titles = _titled_page(args)
+    held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
+    payload = {**page.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
+    return emit(args, payload, format_page(page, args.dataset, held_out) + f"\n{format_titles(titles)}")
+
+
+def _titles(args: argparse.Namespace) -> int:
+    from pagegen.llm.titles import format_titles
+
+    _, page, titles = _titled_page(args)
+    rows = [
+        {"row_id": row.row_id, "title": row.title, "source": row.title_source, "note": row.title_note}
+        for row in page.rows
+    ]
+    lines = [f"{row['title']:<50} {row['source']:<9} {row['note']}".rstrip() for row in rows]
+    return emit(
+        args, {"titles": titles.to_dict(timings=True), "rows": rows}, "\n".join([*lines, format_titles(titles)])
+    )
+
+
+def _evaluate_pages(args: argparse.Namespace) -> int:
+    from pagegen.evaluation.pages import evaluate_pages, format_pages
+    from pagegen.evaluation.reports import save_report
+    from pagegen.layout import parse_constraints, resolve_layout
+    from pagegen.optimizer import NODE_LIMIT
+
+    if args.scenarios:
+        return _evaluate_scenarios(args)
+    layout = resolve_layout(args.layout)
+    settings = key_values(args.settings)
+    if settings:
+        layout = dataclasses.replace(
+            layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
+        )
+    data_dir = data.resolve_data_dir(args.data_dir)
+    report = evaluate_pages(
+        args.dataset,
+        data_dir,
+        layout,
+        optimizers=args.optimizer or OPTIMIZERS,
+        max_users=args.users,
+        workers=args.workers,
+        node_limit=args.node_limit or NODE_LIMIT,
+        progress=progress(args),
+    )
+    save_report(data_dir, args.dataset, "pages", report.to_dict())  # the dashboard's Insights charts
+    return emit(args, report.to_dict(), format_pages(report))
+
+
+def _evaluate_scenarios(args: argparse.Namespace) -> int:
+    from pagegen.evaluation.reports import save_report
+    from pagegen.evaluation.scenarios import SCENARIO_USERS, evaluate_scenarios, format_scenarios
+    from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService
+
+    if args.layout != "default" or args.settings or args.optimizer:
+        raise PagegenError(
+            "--scenarios runs each scenario's own layout and settings with every optimizer; "
+            "leave out --layout, --set and --optimizer"
+        )
+    data_dir = data.resolve_data_dir(args.data_dir)
+    report = evaluate_scenarios(
+        PageService(
+            args.dataset, data_dir, progress=progress(args)
+        ),  # trains and saves missing models once, before the workers
+        max_users=args.users or SCENARIO_USERS,
+        workers=args.workers,
+        node_limit=args.node_limit or NODE_LIMIT,
+        progress=progress(args),
+    )
+    payload = dataclasses.asdict(report)
+    save_report(data_dir, args.dataset, "scenarios", payload)  # the dashboard's Insights table
+    return emit(args, payload, format_scenarios(report))

@@ -1,0 +1,64 @@
+"""The page evaluation's report: its JSON form (what the CLI prints and Insights reads back) and its text."""
+
+import json
+
+import pytest
+
+from pagegen.evaluation.pages import PagesReport, format_pages, load_pages
+from pagegen.evaluation.reports import save_report
+from tests.factories import pages_report
+
+# What `pagegen evaluate-pages --json` printed before the report was typed, with two optimizers.
+OLD_JSON = {
+    "dataset": "synth", "layout": "Default streaming page", "users": 4, "seconds": 1.5,
+    "ilp": {"attention_relevance": 0.8, "hit": 0.25, "carousel_ndcg": 0.1, "intra_row_diversity": 0.7,
+            "genres_covered": 9.0, "novelty": 3.0, "duplicates": 0.0, "items": 33.0, "objective": 2.0,
+            "relaxed_pages": 1, "catalog_coverage": 0.4, "exposure_gini": 0.6},
+    "greedy": {"attention_relevance": 0.7, "hit": 0.0, "carousel_ndcg": 0.0, "intra_row_diversity": 0.6,
+               "genres_covered": 8.0, "novelty": 2.0, "duplicates": 0.0, "items": 33.0, "objective": 1.5,
+               "relaxed_pages": 2, "catalog_coverage": 0.3, "exposure_gini": 0.7},
+    "top_picks_alone": {"hit": 0.25},
+    "ilp_vs_greedy": {"users_ilp_at_least_greedy": 4, "mean_objective_gain": 0.5, "statuses": {"optimal": 4}},
+}  # fmt: skip
+
+
+def test_json_round_trip_keeps_the_shape():
+    report = pages_report()
+    payload = json.loads(json.dumps(report.to_dict()))
+    assert list(payload) == ["dataset", "layout", "users", "seconds", "ilp", "greedy", "mmr", "top_picks_alone",
+                             "ilp_vs_greedy"]  # fmt: skip
+    assert "optimizer" not in payload["ilp"] and payload["greedy"]["relaxed_pages"] == 2
+    assert PagesReport.from_dict(payload) == report
+
+
+def test_a_report_saved_before_the_type_still_loads(tmp_path):
+    save_report(tmp_path, "synth", "pages", OLD_JSON)
+    report = load_pages(tmp_path, "synth")
+    assert report is not None and [r.optimizer for r in report.optimizers] == ["ilp", "greedy"]
+    assert report.result("greedy").exposure_gini == 0.7 and report.ilp_vs_greedy.statuses == {"optimal": 4}
+    assert report.to_dict() == OLD_JSON
+
+
+def test_an_incomplete_report_does_not_load(tmp_path):
+    with pytest.raises(KeyError, match="top_picks_alone"):
+        PagesReport.from_dict({k: v for k, v in OLD_JSON.items() if k != "top_picks_alone"})
+    save_report(tmp_path, "synth", "pages", {"users": 5, "ilp": {"hit": 0.5}})
+    assert load_pages(tmp_path, "synth") is None
+    assert load_pages(tmp_path, "other") is None
+
+
+def test_text_table():
+    lines = format_pages(pages_report()).splitlines()
+    assert lines[0] == "synth · Default streaming page · 5 users · 2.3 s"
+    assert lines[1].split() == ["optimizer", "objective", "hit", "carousel_ndcg", "attention_relevance",
+                                "intra_row_diversity", "genres_covered", "novelty", "catalog_coverage",
+                                "exposure_gini", "relaxed_pages"]  # fmt: skip
+    # widths: each column its name's length + 2, at least 10
+    assert lines[3] == (
+        "greedy    " + "1.5000".rjust(11) + "0.4000".rjust(10) + "0.1000".rjust(15) + "0.8000".rjust(21)
+        + "0.7000".rjust(21) + "9.0000".rjust(16) + "3.0000".rjust(10) + "0.4000".rjust(18) + "0.6000".rjust(15)
+        + "2.0000".rjust(15)
+    )  # fmt: skip
+    assert lines[5] == "top picks alone, as many items: hit 0.4000"
+    assert lines[6] == "ILP ≥ greedy on 5 of 5 users, mean objective gain 0.5000; ILP statuses {'optimal': 5}"
+    assert len(lines) == 7

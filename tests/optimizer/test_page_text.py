@@ -1,0 +1,38 @@
+"""A page as the ``pagegen page`` command prints it: rows and cards, then how the optimizer did."""
+
+from pagegen.optimizer import Page, PageItem, PageRow, Relaxation, SolverReport, format_page
+from pagegen.rows import RowReason
+
+
+def _page(report: SolverReport, user_id: int | None = 5) -> Page:
+    cards = (
+        PageItem(1, "Heat", 1995, ("Action", "Crime"), 0.9, 0.8, 0.6, 0.06, 0.5, False),
+        PageItem(2, "Alien", 1979, ("Horror",), 0.71234, 0.7, 0.5, 0.05, 0.4, False),
+    )
+    row = PageRow(0, "carousel", 10, None, "top", "Top picks for you", RowReason("top_picks", "ease"), cards, 1.0)
+    return Page(user_id, "Default streaming page", (row,), report)
+
+
+def test_rows_cards_and_the_solver():
+    report = SolverReport(
+        "ilp", "optimal", 30.73551, gap=0.0033, baselines={"greedy": {"objective": 30.663, "shortfall": 0.0024}},
+        relaxations=(Relaxation("min_new_items", 10, 7, "too few new items"),), message="proven by the decomposition",
+    )  # fmt: skip
+    assert format_page(_page(report), "ml-100k", held_out=2).splitlines() == [
+        "Default streaming page for user 5 on ml-100k",
+        "",
+        "Top picks for you  [carousel of 10, ease]",
+        "  Heat (1995) — Action, Crime  [0.900]",
+        "  Alien (1979) — Horror  [0.712]  ★ watched next (held out)",
+        "",
+        "ilp optimal, objective 30.7355, gap 0.33%",
+        "  greedy: objective 30.6630 (0.24% below)",
+        "relaxed min_new_items: asked 10, got 7 (too few new items)",
+        "proven by the decomposition",
+    ]
+
+
+def test_a_heuristic_page_for_a_new_user_has_no_gap():
+    lines = format_page(_page(SolverReport("greedy", "heuristic", 2.5), user_id=None), "synth").splitlines()
+    assert lines[0] == "Default streaming page for a new user on synth"
+    assert lines[-1] == "greedy heuristic, objective 2.5000" and "★" not in "".join(lines)
