@@ -10,6 +10,7 @@ import polars as pl
 
 from pagegen.data import Dataset, SynthConfig, load_dataset, synthesize, write_dataset
 from pagegen.evaluation.pages import IlpVersusGreedy, OptimizerPages, PagesReport
+from pagegen.evaluation.scenarios import OptimizerResult, ScenarioReport, ScenarioResult
 from pagegen.llm.titles import TitleFacts
 from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
 from pagegen.rows import RowReason
@@ -100,3 +101,40 @@ def pages_report() -> PagesReport:
         top_picks_hit=0.4,
         ilp_vs_greedy=IlpVersusGreedy(users_ilp_at_least_greedy=5, mean_objective_gain=0.5, statuses={"optimal": 5}),
     )
+
+
+# -- rendered cards and saved reports -------------------------------------------------------------
+
+
+def card_item(item_id: int, title: str = "Heat (1995)", relevance: float = 0.8) -> PageItem:
+    return PageItem(item_id, title, 1995, ("Action", "Crime"), 0.9, relevance, 0.6, 0.06, 0.5, False)
+
+
+def card_row(kind: str, items: int, *, title: str = "Top picks for you", columns: int | None = None, tile: int = 0):
+    reason = RowReason("because_you_watched", "ease", anchor_item=9, anchor_title="Alien (1979)")
+    cards = tuple(card_item(100 + i) for i in range(items))
+    return PageRow(tile, kind, items, columns, f"row{tile}", title, reason, cards, 1.0)
+
+
+def cards_page(*rows: PageRow) -> Page:
+    return Page(5, "test", rows, SolverReport("ilp", "optimal", 1.0))
+
+
+def scenario_report() -> ScenarioReport:
+    """A hand-made scenario report: 4 users, 8 tiles, 30 rows shown (so 2 tiles empty); the dashboard
+    test saves it too."""
+
+    def result(optimizer, objective, optimal):
+        return OptimizerResult(
+            optimizer=optimizer, pages=4, filled=0.975, rows_shown=30, rows_short=1, tiles_empty=8 * 4 - 30,
+            relaxed_pages=1, relaxations={"min_page_genres": 1}, objective=objective, hit=0.25, carousel_ndcg=0.1,
+            intra_row_diversity=0.6, genres_covered=9.5, catalog_coverage=0.3, exposure_gini=0.7, p50_ms=12.0,
+            p95_ms=40.0, optimal_share=optimal,
+        )  # fmt: skip
+
+    kids = ScenarioResult(
+        scenario="kids", layout="kids", settings={}, description="children", card_slots=33, tiles=8,
+        optimizers=(result("ilp", 2.0, 0.75), result("greedy", 1.5, None)), greedy_breaks_ilp_keeps=1,
+        ilp_breaks_greedy_keeps=0, ilp_below_greedy=0, ilp_below_rule_keeping_greedy=0,
+    )  # fmt: skip
+    return ScenarioReport(dataset="synth", users=4, workers=1, node_limit=2000, seconds=3.5, scenarios=(kids,))

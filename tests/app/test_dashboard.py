@@ -13,8 +13,7 @@ from pagegen.cli import main
 from pagegen.data import store
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
-from tests.app.test_views import scenario_report
-from tests.factories import pages_report
+from tests.factories import pages_report, scenario_report
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 SMALL_SASREC = [

@@ -3,28 +3,17 @@
 import re
 
 from pagegen.app import render
-from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
-from pagegen.rows import ItemFacts, RowReason
-
-
-def _item(item_id: int, title: str = "Heat (1995)", relevance: float = 0.8) -> PageItem:
-    return PageItem(item_id, title, 1995, ("Action", "Crime"), 0.9, relevance, 0.6, 0.06, 0.5, False)
-
-
-def _row(kind: str, items: int, *, title: str = "Top picks for you", columns: int | None = None, tile: int = 0):
-    reason = RowReason("because_you_watched", "ease", anchor_item=9, anchor_title="Alien (1979)")
-    cards = tuple(_item(100 + i) for i in range(items))
-    return PageRow(tile, kind, items, columns, f"row{tile}", title, reason, cards, 1.0)
-
-
-def _page(*rows: PageRow) -> Page:
-    return Page(5, "test", rows, SolverReport("ilp", "optimal", 1.0))
+from pagegen.rows import ItemFacts
+from tests.factories import card_row, cards_page
 
 
 def test_each_tile_kind_has_its_shape():
     carousel, hero, grid, banner = render.page_html(
-        _page(
-            _row("carousel", 10), _row("hero", 1, tile=1), _row("grid", 8, columns=4, tile=2), _row("banner", 2, tile=3)
+        cards_page(
+            card_row("carousel", 10),
+            card_row("hero", 1, tile=1),
+            card_row("grid", 8, columns=4, tile=2),
+            card_row("banner", 2, tile=3),
         )
     )
     assert 'class="pg-strip"' in carousel and carousel.count("data-item-id") == 10
@@ -35,7 +24,7 @@ def test_each_tile_kind_has_its_shape():
 
 
 def test_card_shows_title_year_genres_relevance_why_and_score_parts():
-    (html,) = render.page_html(_page(_row("carousel", 3)))
+    (html,) = render.page_html(cards_page(card_row("carousel", 3)))
     assert "Heat (1995)" in html and "1995" in html and html.count('class="pg-chip"') == 6
     assert 'style="width:80%"' in html  # the relevance bar
     assert "Similar to Alien (1979) · 80% match" in html
@@ -44,7 +33,7 @@ def test_card_shows_title_year_genres_relevance_why_and_score_parts():
 
 
 def test_the_held_out_item_and_differences_are_marked():
-    (html,) = render.page_html(_page(_row("carousel", 3)), held_out=101, highlight=frozenset({102}))
+    (html,) = render.page_html(cards_page(card_row("carousel", 3)), held_out=101, highlight=frozenset({102}))
     assert html.count("pg-hit") == 2 and "watched next" in html  # the card's class and its mark
     marked = re.search(r'class="([^"]*)" data-item-id="101"', html)[1]
     assert "pg-hit" in marked
@@ -53,7 +42,7 @@ def test_the_held_out_item_and_differences_are_marked():
 
 def test_model_text_is_escaped():
     hostile = '<img src=x onerror="alert(1)">Top'
-    row = _row("carousel", 3, title=hostile)
+    row = card_row("carousel", 3, title=hostile)
     html = render.row_html(row)
     assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Top" in html
 
