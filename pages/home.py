@@ -5,6 +5,7 @@ import streamlit as st
 from pagegen.app import render
 from pagegen.app.caches import title_backend
 from pagegen.app.sidebar import sidebar
+from pagegen.optimizer import solver_line
 
 context = sidebar("home")
 state, service = context.state, context.service
@@ -20,10 +21,8 @@ with st.sidebar:
     st.html(render.history_html(recent) if recent else "<em>Nothing yet: pick a few films above.</em>")
 
 report = page.report
-gap = "" if not report.gap else f" · gap {report.gap:.1%}" if report.gap < 1 else " · far from the bound"
 st.caption(
-    f"{context.layout.name} · {report.optimizer.upper()} {report.status}{gap} · "
-    f"{(report.build_seconds + report.solve_seconds) * 1000:.0f} ms · objective {report.objective:.2f}"
+    f"{context.layout.name} · {solver_line(report)} · {(report.build_seconds + report.solve_seconds) * 1000:.0f} ms"
     + (f" · {report.message}" if report.message else "")
 )
 if report.relaxations:

@@ -27,6 +27,7 @@ from pagegen.optimizer.page import (
     best_page,
     format_page,
     page_objective,
+    solver_line,
     unmet_constraints,
 )
 from pagegen.optimizer.problem import PageProblem, prepare_problem, row_depth
@@ -132,4 +133,5 @@ __all__ = [
     "optimize",
     "prepare_problem",
     "row_depth",
+    "solver_line",
 ]

@@ -92,6 +92,12 @@ class Page:
         return data
 
 
+def solver_line(report: SolverReport) -> str:
+    """How the optimizer did, in one line: the CLI's page text and the dashboard's caption both show it."""
+    gap = "" if report.gap is None else f", gap {report.gap:.2%}" if report.gap < 1 else ", far from the bound"
+    return f"{report.optimizer} {report.status}, objective {report.objective:.4f}{gap}"
+
+
 def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
     """The page as text: each row's title, kind and cards (the held-out next item starred), then how the
     optimizer did: its status, the baselines' shortfall, the rules it relaxed."""
@@ -104,10 +110,7 @@ def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
             mark = "  ★ watched next (held out)" if item.item_id == held_out else ""
             lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}")
         lines.append("")
-    status = f"{report.optimizer} {report.status}, objective {report.objective:.4f}"
-    if report.gap is not None:
-        status += f", gap {report.gap:.2%}"
-    lines.append(status)
+    lines.append(solver_line(report))
     for name, baseline in report.baselines.items():
         lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
     for relaxation in report.relaxations:

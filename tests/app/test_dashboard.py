@@ -82,7 +82,7 @@ def test_home_page_shows_the_users_rows_from_the_link(prepared):
     flat = [card for cards in rows for card in cards]
     assert len(flat) == len(set(flat))  # hard de-duplication
     assert app.title[0].value == "Home for user 3"
-    assert "ILP" in app.caption[0].value and "objective" in app.caption[0].value
+    assert "· ilp optimal, objective " in app.caption[0].value
     assert any("pg-history" in block.value for block in app.sidebar.get("html"))  # the history strip
 
 
