@@ -1,1 +1,1 @@
-"""The language-model layer: text embeddings now; titles, descriptions and ranking with the LLM issue."""
+"""The language-model layer: backends behind one seam, row titles, item descriptions, zero-shot reranking."""
