@@ -37,9 +37,10 @@ class GeneratorsBench:
 
 
 def bench_generators(
-    data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 200, seed: int = 0
+    data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 200, seed: int = 0, progress: bool = False
 ) -> GeneratorsBench:
-    """Fit (or load) every generator, then time scoring one user with all of them."""
+    """Fit (or load) every generator, then time scoring one user with all of them; ``progress``: what
+    is trained and why, with bars, on stderr."""
     from pagegen.data import load_dataset
     from pagegen.generators import EASE, GENERATORS, artifacts
     from pagegen.generators.experiments import leave_last_out_experiment
@@ -48,7 +49,9 @@ def bench_generators(
     experiment = leave_last_out_experiment(load_dataset(dataset, data_dir))
     models, fits = [], {}
     for cls in GENERATORS.values():
-        generator, manifest = artifacts.load_or_train(cls, data_dir, experiment.train, validation=experiment.validation)
+        generator, manifest = artifacts.load_or_train(
+            cls, data_dir, experiment.train, validation=experiment.validation, progress=progress
+        )
         models.append(generator)
         fits[cls.name] = manifest["metrics"]
     ease_single_fit = []

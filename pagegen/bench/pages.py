@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tqdm import tqdm
+
 from pagegen.bench.timing import Spread, spread
 from pagegen.data.sources import DEFAULT_DATASET
 from pagegen.optimizer import GAP
@@ -62,7 +64,13 @@ class PagesBench:
 
 
 def bench_pages(
-    data_dir: Path, dataset: str = DEFAULT_DATASET, *, layout: str = "default", users: int = 200, seed: int = 0
+    data_dir: Path,
+    dataset: str = DEFAULT_DATASET,
+    *,
+    layout: str = "default",
+    users: int = 200,
+    seed: int = 0,
+    progress: bool = False,
 ) -> PagesBench:
     """Build + solve time of one ILP page per sampled user, how many are proven within the gap, the ILP
     against greedy on the same objective, then every user's ILP page on worker processes."""
@@ -73,10 +81,10 @@ def bench_pages(
     from pagegen.serving import PageService
 
     page_layout = resolve_layout(layout)
-    service = PageService(dataset, data_dir)
+    service = PageService(dataset, data_dir, progress=progress)
     chosen = as_generator(seed).choice(service.user_ids(), size=min(users, len(service.user_ids())), replace=False)
     solve_ms, rows_ms, gains, statuses, relaxed, by_decomposition, proven = [], [], [], Counter(), 0, 0, 0
-    for user in sorted(int(u) for u in chosen):
+    for user in tqdm(sorted(int(u) for u in chosen), desc="sampled pages", unit="page", disable=not progress):
         started = time.perf_counter()
         problem = service.problem(user, page_layout)
         rows_ms.append((time.perf_counter() - started) * 1000)
@@ -88,7 +96,9 @@ def bench_pages(
         by_decomposition += report.message.startswith("proven by the decomposition")
         relaxed += bool(report.relaxations)
         gains.append(report.objective - report.baselines["greedy"]["objective"])
-    every_user = evaluate_pages(dataset, data_dir, page_layout, optimizers=("ilp",), workers=ALL_USERS_WORKERS)
+    every_user = evaluate_pages(
+        dataset, data_dir, page_layout, optimizers=("ilp",), workers=ALL_USERS_WORKERS, progress=progress
+    )
     return PagesBench(
         dataset=dataset,
         layout=page_layout.name,

@@ -42,6 +42,7 @@ def run_bench(
     synth_users: int,
     synth_items: int,
     synth_interactions: int,
+    progress: bool = False,
 ) -> BenchReport:
     """Run the named suites (of ``vocabulary.BENCH_SUITES``) in their fixed order; ``dataset`` is the
     one the generator, page, title and app suites use (the data suite prepares the default release)."""
@@ -54,15 +55,15 @@ def run_bench(
     if "generators" in suites:
         from pagegen.bench.generators import bench_generators
 
-        results.append(bench_generators(data_dir, dataset))
+        results.append(bench_generators(data_dir, dataset, progress=progress))
     if "pages" in suites:
         from pagegen.bench.pages import bench_pages
 
-        results.append(bench_pages(data_dir, dataset))
+        results.append(bench_pages(data_dir, dataset, progress=progress))
     if "titles" in suites:
         from pagegen.bench.titles import bench_titles
 
-        results.append(bench_titles(data_dir, dataset))
+        results.append(bench_titles(data_dir, dataset, progress=progress))
     if "app" in suites:
         from pagegen.bench.app import bench_app
 

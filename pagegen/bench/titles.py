@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tqdm import tqdm
+
 from pagegen.bench.timing import Spread, spread
 from pagegen.data.sources import DEFAULT_DATASET
 
@@ -45,7 +47,9 @@ class TitlesBench:
         )
 
 
-def bench_titles(data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 20, seed: int = 0) -> TitlesBench:
+def bench_titles(
+    data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int = 20, seed: int = 0, progress: bool = False
+) -> TitlesBench:
     """The embedded model's second start, titles for a default page with it and from the cache, and how
     many shown titles came from the model."""
     from pagegen.layout import resolve_layout
@@ -62,14 +66,14 @@ def bench_titles(data_dir: Path, dataset: str = DEFAULT_DATASET, *, users: int =
         check=True, capture_output=True,
     )  # fmt: skip
     second_start = time.perf_counter() - started
-    service = PageService(dataset, data_dir)
+    service = PageService(dataset, data_dir, progress=progress)
     service.title_cache = TitleCache()  # measure the model, not an earlier run's cache
     backend = EmbeddedBackend(data_dir)
     backend.warm()
     layout = resolve_layout("default")
     chosen = as_generator(seed).choice(service.user_ids(), size=min(users, len(service.user_ids())), replace=False)
     model_ms, cached_ms, sources = [], [], Counter()
-    for user in sorted(int(u) for u in chosen):
+    for user in tqdm(sorted(int(u) for u in chosen), desc="titling pages", unit="page", disable=not progress):
         page = service.page(user, layout, compare=False)
         titled, report = service.title(page, backend)
         model_ms.append(report.seconds * 1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pagegen import data
-from pagegen.cli.arguments import Commands, emit, json_flag, positive_int
+from pagegen.cli.arguments import Commands, emit, json_flag, positive_int, progress, progress_flag
 from pagegen.vocabulary import BENCH_SUITES
 
 
@@ -16,6 +16,7 @@ def add_commands(commands: Commands) -> None:
     bench.add_argument("--synth-users", type=positive_int, default=1_000_000)
     bench.add_argument("--synth-items", type=positive_int, default=50_000)
     bench.add_argument("--synth-interactions", type=positive_int, default=20_000_000)
+    progress_flag(bench)
     json_flag(bench)
     bench.set_defaults(handler=_bench)
 
@@ -30,5 +31,6 @@ def _bench(args: argparse.Namespace) -> int:
         synth_users=args.synth_users,
         synth_items=args.synth_items,
         synth_interactions=args.synth_interactions,
+        progress=progress(args),
     )
     return emit(args, report.to_dict(), format_bench(report))
