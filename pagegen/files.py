@@ -1,4 +1,5 @@
-"""File helpers every stage uses: atomic writes (a failed step leaves the last good file) and checksums."""
+"""File helpers every stage uses: atomic writes (a failed step leaves the last good file), checksums,
+and where the source checkout keeps what ships beside the package (layouts, the dashboard script)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+SOURCE_ROOT = Path(__file__).resolve().parents[1]  # the checkout holding pagegen/, layouts/, streamlit_app.py
+DASHBOARD_SCRIPT = SOURCE_ROOT / "streamlit_app.py"
 
 
 def _file_mode() -> int:

@@ -1,7 +1,7 @@
 """Progress on long work, always on stderr: stdout may carry ``--json``.
 
 Library code takes ``progress: bool`` (the CLI passes true on a terminal or with ``--progress``,
-false under ``--json``; the app passes false). Before work that takes more than a few seconds it
+false under ``--json``; the app's page service passes true only when its terminal shows it). Before work that takes more than a few seconds it
 says what it is about to do and why with ``announce``; its bars are tqdm's, which write to stderr.
 """
 

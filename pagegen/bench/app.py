@@ -15,8 +15,7 @@ from typing import Any, ClassVar
 from pagegen.bench.timing import Spread, spread
 from pagegen.data.sources import DEFAULT_DATASET
 from pagegen.data.store import DATA_DIR_ENV
-
-APP_SCRIPT = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+from pagegen.files import DASHBOARD_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def app_session(dataset: str, user: int, revisits: int) -> dict[str, Any]:
     from streamlit.testing.v1 import AppTest
 
     started = time.perf_counter()
-    app = AppTest.from_file(str(APP_SCRIPT), default_timeout=300)
+    app = AppTest.from_file(str(DASHBOARD_SCRIPT), default_timeout=300)
     app.query_params.update(dataset=dataset, user=str(user))
     app.run()
     first = time.perf_counter() - started

@@ -6,11 +6,11 @@ import argparse
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from pagegen import data
 from pagegen.cli.arguments import Commands
 from pagegen.errors import PagegenError
+from pagegen.files import DASHBOARD_SCRIPT
 
 
 def add_commands(commands: Commands) -> None:
@@ -22,7 +22,7 @@ def add_commands(commands: Commands) -> None:
 
 def _app(args: argparse.Namespace) -> int:
     """Run ``streamlit run streamlit_app.py`` from the project folder, bound to ``--host``."""
-    app_file = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+    app_file = DASHBOARD_SCRIPT
     if not app_file.is_file():
         raise PagegenError(f"the dashboard needs the source checkout: {app_file} is missing")
     env = dict(os.environ)

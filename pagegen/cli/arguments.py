@@ -24,12 +24,12 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def progress_flag(parser: argparse.ArgumentParser) -> None:
+def progress_flag(parser: argparse.ArgumentParser, what: str = "progress bars, and what is trained and why") -> None:
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bars, and a line saying what is trained and why (default: on a terminal, not with --json)",
+        help=f"{what} on stderr (default: on a terminal, not with --json)",
     )
 
 

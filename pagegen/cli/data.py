@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 
 from pagegen import data
-from pagegen.cli.arguments import Commands, emit, json_flag, non_negative_int, positive_float, positive_int
+from pagegen.cli.arguments import (
+    Commands,
+    emit,
+    json_flag,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    progress,
+    progress_flag,
+)
 from pagegen.data import schema as S
 from pagegen.errors import PagegenError
 
@@ -25,6 +33,7 @@ def add_commands(commands: Commands) -> None:
     fetch.add_argument("--dataset", default=data.DEFAULT_DATASET, help="one of: " + ", ".join(data.DATASETS))
     fetch.add_argument("--force", action="store_true", help="prepare again even if already prepared")
     fetch.add_argument("--timeout", type=positive_float, default=5.0, help="seconds to wait for GroupLens (default 5)")
+    progress_flag(fetch, "a download bar")
     json_flag(fetch)
     fetch.set_defaults(handler=_fetch)
 
@@ -74,7 +83,7 @@ def _fetch(args: argparse.Namespace) -> int:
         data.resolve_data_dir(args.data_dir),
         force=args.force,
         timeout=args.timeout,
-        progress=sys.stderr.isatty() and not args.json,
+        progress=progress(args),
     )
     if report.skipped:
         text = f"{report.dataset} is already prepared in {report.path} (use --force to prepare it again)"

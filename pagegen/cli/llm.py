@@ -20,7 +20,7 @@ def add_commands(commands: Commands) -> None:
     describe.add_argument("--dataset", default=data.DEFAULT_DATASET)
     describe.add_argument("--limit", type=positive_int, help="describe at most N more items")
     backend_argument(describe, default="embedded")
-    progress_flag(describe)
+    progress_flag(describe, "a progress bar over the items")
     json_flag(describe)
     describe.set_defaults(handler=_describe)
 

@@ -79,7 +79,10 @@ class PagesReport:
     ilp_vs_greedy: IlpVersusGreedy | None  # when both ran
 
     def result(self, optimizer: str) -> OptimizerPages:
-        return next(r for r in self.optimizers if r.optimizer == optimizer)
+        for result in self.optimizers:
+            if result.optimizer == optimizer:
+                return result
+        raise KeyError(f"no {optimizer} results here, only {', '.join(r.optimizer for r in self.optimizers)}")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the CLI prints and Insights reads: each optimizer's figures under its name."""

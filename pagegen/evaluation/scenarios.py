@@ -102,7 +102,10 @@ class ScenarioResult:
     ilp_below_rule_keeping_greedy: int | None  # of those, users whose greedy page is no further off any rule
 
     def result(self, optimizer: str) -> OptimizerResult:
-        return next(r for r in self.optimizers if r.optimizer == optimizer)
+        for result in self.optimizers:
+            if result.optimizer == optimizer:
+                return result
+        raise KeyError(f"no {optimizer} results here, only {', '.join(r.optimizer for r in self.optimizers)}")
 
 
 @dataclass(frozen=True)

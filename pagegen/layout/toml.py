@@ -13,7 +13,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from pagegen.errors import LayoutError
-from pagegen.files import atomic_path
+from pagegen.files import SOURCE_ROOT, atomic_path
 from pagegen.layout.model import Constraints, Layout, Tile
 from pagegen.layout.validation import layout_from_data
 from pagegen.vocabulary import ROW_TYPES
@@ -36,7 +36,7 @@ def load_layout(path: Path) -> Layout:
     return parse_layout(text, source=str(path))
 
 
-LAYOUTS_DIR = Path(__file__).resolve().parents[2] / "layouts"  # the layouts shipped with the source
+LAYOUTS_DIR = SOURCE_ROOT / "layouts"  # the layouts shipped with the source
 LAYOUTS_DIR_ENV = "PAGEGEN_LAYOUTS_DIR"  # where layouts are listed and saved instead (tests, shared setups)
 
 
