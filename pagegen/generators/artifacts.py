@@ -164,13 +164,12 @@ def load_or_train(
     replaced by defaults. A corrupted artifact is an error, not a silent retrain: ``retrain=True``
     replaces it.
     """
+    manifest, reason = _plan(generator_class, data_dir, data, params=params, retrain=retrain)
+    if reason is None and manifest is not None:
+        wanted = generator_class(**params).params if params else None
+        return load(generator_class, data_dir, data, params=wanted), manifest
+    announce(_training_line(generator_class.name, data, reason), progress)
     generator = generator_class(**(params or {}))
-    notice = training_notice(generator_class, data_dir, data, params=params, retrain=retrain)
-    if notice is None:
-        manifest = read_manifest(data_dir, data, generator.name)
-        assert manifest is not None
-        return load(generator_class, data_dir, data, params=generator.params if params else None), manifest
-    announce(notice, progress)
     seconds = fit_seconds(generator, data, validation, progress=progress)
     save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})
     manifest = read_manifest(data_dir, data, generator.name)
@@ -188,26 +187,37 @@ def training_notice(
 ) -> str | None:
     """``load_or_train``'s plan: None when it will load the saved model, else the line it says before
     training, e.g. "training sasrec on ml-100k (leave-last-out): no saved sasrec for this split"."""
+    _, reason = _plan(generator_class, data_dir, data, params=params, retrain=retrain)
+    return None if reason is None else _training_line(generator_class.name, data, reason)
+
+
+def _plan(
+    generator_class: type[Generator],
+    data_dir: Path,
+    data: TrainingData,
+    *,
+    params: dict[str, Any] | None,
+    retrain: bool,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The saved manifest (None when there is none) and why the model must be trained (None: load it)."""
     name = generator_class.name
     wanted = generator_class(**params).params if params else None
     try:
         manifest = read_manifest(data_dir, data, name)
     except ArtifactError:  # a corrupted manifest is an error unless it is to be replaced anyway
         if retrain:
-            return _training_line(name, data, f"the saved {name} is corrupted; replacing it, as asked")
+            return None, f"the saved {name} is corrupted; replacing it, as asked"
         raise
-    stale = manifest is not None and mismatch(
+    if manifest is None:
+        return None, f"no saved {name} for this split"
+    stale = mismatch(
         manifest, data, wanted, generator_class.runtime_params, uses_item_text=generator_class.uses_item_text
     )
-    if manifest is None:
-        reason = f"no saved {name} for this split"
-    elif stale:
-        reason = f"the saved {name} does not fit: {stale}"
-    elif retrain:
-        reason = f"asked to retrain (the saved {name} still fits this data)"
-    else:
-        return None
-    return _training_line(name, data, reason)
+    if stale:
+        return manifest, f"the saved {name} does not fit: {stale}"
+    if retrain:
+        return manifest, f"asked to retrain (the saved {name} still fits this data)"
+    return manifest, None
 
 
 def _training_line(name: str, data: TrainingData, reason: str) -> str:
