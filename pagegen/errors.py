@@ -106,9 +106,11 @@ class LayoutError(PagegenError):
 
 
 class SettingsError(LayoutError):
-    """A slider, link or ``--set`` value that its setting does not take; names the setting, the value and
-    the allowed range or choices. A LayoutError, so every handler of a bad layout value catches it."""
+    """A slider, link or ``--set`` value that its setting does not take; names the setting, the value, the
+    allowed range or choices, and where the value came from unless it was the caller's own settings. A
+    LayoutError, so every handler of a bad layout value catches it."""
 
     def __init__(self, setting: str, reason: str, *, source: str = "settings") -> None:
-        PagegenError.__init__(self, f"setting {setting} {reason}")
+        where = "" if source == "settings" else f" (in {source})"
+        PagegenError.__init__(self, f"setting {setting} {reason}{where}")
         self.source, self.field, self.reason = source, setting, reason

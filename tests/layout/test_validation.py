@@ -83,10 +83,10 @@ def test_broken_layouts_name_file_field_and_reason(text, field, reason):
 def test_settings_are_checked_against_their_ranges_and_choices():
     base = Constraints(max_genre_share=0.5)
     assert parse_constraints({"min_new_items": 4}, base=base) == dataclasses.replace(base, min_new_items=4)
-    with pytest.raises(SettingsError, match=r"^setting popularity_beta must be between -1\.0 and 1\.0, got 2\.5$"):
+    with pytest.raises(SettingsError, match=r"^setting popularity_beta must be between -1\.0 and 1\.0, got 2\.5 \(in slider\)$"):
         parse_constraints({"popularity_beta": 2.5}, source="slider")
     with pytest.raises(
-        SettingsError, match=r"^setting min_new_items must be a whole number between 0 and 20, got 0\.5$"
+        SettingsError, match=r"^setting min_new_items must be a whole number between 0 and 20, got 0\.5 \(in --set\)$"
     ):
         parse_constraints({"min_new_items": 0.5}, source="--set")
     with pytest.raises(SettingsError, match=r"^setting dedup must be one of hard, soft, got 'sometimes'$"):
@@ -102,7 +102,9 @@ def test_a_settings_error_is_a_layout_error_naming_where_it_came_from():
         parse_constraints({"max_genre_share": 1.5}, source="--set")
     assert isinstance(caught.value, SettingsError)
     assert (caught.value.source, caught.value.field) == ("--set", "max_genre_share")
-    assert str(caught.value) == "setting max_genre_share must be between 0.1 and 1.0, got 1.5"
+    assert str(caught.value) == "setting max_genre_share must be between 0.1 and 1.0, got 1.5 (in --set)"
+    with pytest.raises(SettingsError, match=r"^setting max_genre_share must be between 0\.1 and 1\.0, got 1\.5$"):
+        parse_constraints({"max_genre_share": 1.5})  # the caller's own settings: no source to name
 
 
 @pytest.mark.parametrize("key", sorted(CONSTRAINT_RANGES))
