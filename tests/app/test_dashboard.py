@@ -13,6 +13,7 @@ from pagegen.cli import main
 from pagegen.data import store
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
+from pagegen.serving import training_plan
 from tests.factories import pages_report, scenario_report
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -272,6 +273,10 @@ def test_a_first_start_says_what_it_trains_and_why(tmp_path, monkeypatch):
     synth = ["data", "synth", "--users", "30", "--items", "120", "--interactions", "1500", "--seed", "9", "--json"]
     assert main([*synth, "--name", "fresh"]) == 0
     assert main(["train", "--dataset", "fresh", "--model", "sasrec", *SMALL_SASREC, "--json"]) == 0
+    from pagegen.app import caches
+
+    plans = []
+    monkeypatch.setattr(caches, "training_plan", lambda *args: plans.append(args) or training_plan(*args))
     app = _app(user="2", dataset="fresh", backend="template")
     (status,) = app.status
     lines = [block.value for block in status.markdown]
@@ -282,4 +287,5 @@ def test_a_first_start_says_what_it_trains_and_why(tmp_path, monkeypatch):
     ]
     assert _card_ids(app)  # and then the page
     app.run()
-    assert not app.status and _card_ids(app)  # the plan is read once, never on a slider move
+    assert not app.status and _card_ids(app)
+    assert len(plans) == 1  # the plan is read once per process and dataset version, never on a rerun

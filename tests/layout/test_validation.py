@@ -83,7 +83,9 @@ def test_broken_layouts_name_file_field_and_reason(text, field, reason):
 def test_settings_are_checked_against_their_ranges_and_choices():
     base = Constraints(max_genre_share=0.5)
     assert parse_constraints({"min_new_items": 4}, base=base) == dataclasses.replace(base, min_new_items=4)
-    with pytest.raises(SettingsError, match=r"^setting popularity_beta must be between -1\.0 and 1\.0, got 2\.5 \(in slider\)$"):
+    with pytest.raises(
+        SettingsError, match=r"^setting popularity_beta must be between -1\.0 and 1\.0, got 2\.5 \(in slider\)$"
+    ):
         parse_constraints({"popularity_beta": 2.5}, source="slider")
     with pytest.raises(
         SettingsError, match=r"^setting min_new_items must be a whole number between 0 and 20, got 0\.5 \(in --set\)$"
