@@ -107,6 +107,7 @@ class Generator(ABC):
 
     def similar(self, item_id: int, k: int = 10) -> pl.DataFrame:
         """Items most like ``item_id`` (for "because you watched X" rows)."""
+        self._require_similar()
         check_k(k)
         index = self.data.item_index(int(item_id))
         scores = self.similar_scores(index)
@@ -116,14 +117,17 @@ class Generator(ABC):
     def similar_scores(self, index: int) -> np.ndarray:
         """How like catalogue item ``index`` (a dense index) every item is, the item itself included as
         the model scores it: a fresh float32 array the caller may change."""
-        if not self.supports_similar:
-            raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
+        self._require_similar()
         if not 0 <= index < self.data.n_items:
             raise ConfigError(f"item index {index} is outside the catalogue's {self.data.n_items} items")
         scores = np.asarray(self._similar(index), dtype=np.float32).copy()
         if scores.shape != (self.data.n_items,):
             raise ModelFitError(f"{self.name} returned {scores.shape} similarity scores for {self.data.n_items} items")
         return scores
+
+    def _require_similar(self) -> None:
+        if not self.supports_similar:
+            raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
 
     def _top(self, scores: np.ndarray, k: int) -> pl.DataFrame:
         valid = np.flatnonzero(np.isfinite(scores))

@@ -37,8 +37,13 @@ class Range:
 
 
 MAX_TILES = 30
-TILE_SLOTS = {"carousel": Range(3, 30, 1), "hero": Range(1, 1, 1), "grid": Range(4, 48, 1), "banner": Range(2, 3, 1)}
 GRID_RANGES = {"rows": Range(2, 6, 1), "columns": Range(2, 8, 1)}  # a grid's slots are rows × columns
+TILE_SLOTS = {
+    "carousel": Range(3, 30, 1),
+    "hero": Range(1, 1, 1),
+    "grid": Range(GRID_RANGES["rows"].low * GRID_RANGES["columns"].low, GRID_RANGES["rows"].high * GRID_RANGES["columns"].high, 1),
+    "banner": Range(2, 3, 1),
+}  # fmt: skip
 TILE_REPEAT = Range(1, MAX_TILES, 1)
 DEDUP_MODES = ("hard", "soft")
 
@@ -82,7 +87,7 @@ LAYOUT_RANGES = {
     "row_decay": Range(0.01, 1.0, 0.01),
     "slot_decay": Range(0.01, 1.0, 0.01),
     "min_tile_kinds": Range(1, len(TILE_SLOTS), 1),
-    "min_items": Range(0, 30 * MAX_TILES, 1),
+    "min_items": Range(0, TILE_SLOTS["carousel"].high * MAX_TILES, 1),
 }
 # The page-size sliders: how many tiles, and the cards of every carousel.
 PAGE_SIZE_RANGES = {"rows": Range(1, MAX_TILES, 1), "slots": TILE_SLOTS["carousel"]}

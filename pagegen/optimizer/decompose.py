@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pagegen.optimizer.page import Placement, best_page, page_objective, shortfalls
+from pagegen.optimizer.page import Placement, best_page, page_objective, shortfalls, shown_on_page
 from pagegen.optimizer.pricing import Pieces, Prices, subgradient
 from pagegen.optimizer.problem import PageProblem
 from pagegen.optimizer.repair import as_shown, repair
@@ -47,15 +47,7 @@ def decompose(
     if not problem.rows:
         return DecompositionResult(tuple(start), None, False, 0)
     pieces = Pieces(problem)
-    prices = Prices(
-        item=np.zeros(len(pieces.item_ids)),
-        group=np.zeros(len(pieces.groups)),
-        cap=dict.fromkeys(pieces.capped_types, 0.0),
-        need=dict.fromkeys(pieces.required_types, 0.0),
-        new=0.0,
-        genres=0.0,
-        genre=np.zeros(len(pieces.genre_names)),
-    )
+    prices = Prices.zeros(pieces)
     repaired: dict[tuple, tuple[Placement, ...]] = {}
     incumbent = tuple(start)
     bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
@@ -80,7 +72,7 @@ def decompose(
         if lower is not None and bound - lower <= gap * max(abs(lower), 1e-9):
             return DecompositionResult(incumbent, bound, True, done)
         direction = subgradient(problem, pieces, prices, choices)
-        norm = direction.norm()
+        norm = direction.squared_norm()
         if norm == 0:
             break  # the priced page keeps every priced rule: prices cannot lower the bound further
         target = lower if lower is not None else value - 0.05 * abs(value) - 1e-3
@@ -132,16 +124,14 @@ def _keeps_all(problem: PageProblem, pieces: Pieces, placements: Sequence[Placem
     where some row can fill them, and every tile that some assignment can fill."""
     if not placements:
         return False
-    missed, constraints = shortfalls(problem, placements), problem.constraints
-    types = {problem.rows[p.row].reason.row_type for p in placements}
-    filled = {p.tile: problem.rows[p.row].reason.row_type for p in placements}
+    shown = shown_on_page(problem, placements)
     return (
-        constraints.min_new_items - missed["min_new_items"] >= pieces.reachable_new
-        and constraints.min_page_genres - missed["min_page_genres"] >= pieces.reachable_genres
-        and all(kind in types for kind in pieces.required_types)
+        shown.new_items >= pieces.reachable_new
+        and shown.genres >= pieces.reachable_genres
+        and all(shown.types[kind] for kind in pieces.required_types)
         and all(any(p.row == r for p in placements) for r in pieces.forced)
-        and all(filled.get(t) == kind for t, kind in pieces.pinned_kept.items())
-        and len(filled) >= pieces.fillable
+        and all(shown.filled.get(t) == kind for t, kind in pieces.pinned_kept.items())
+        and len(shown.filled) >= pieces.fillable
     )
 
 

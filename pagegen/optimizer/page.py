@@ -135,7 +135,7 @@ def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> flo
 
 
 @dataclass(frozen=True)
-class _Shown:
+class Shown:
     """What a page shows, counted once for the rule checks."""
 
     items: tuple[int, ...]  # every card's item, repeats included
@@ -145,9 +145,9 @@ class _Shown:
     genres: int  # distinct genres
 
 
-def _shown(problem: PageProblem, placements: Sequence[Placement]) -> _Shown:
+def shown_on_page(problem: PageProblem, placements: Sequence[Placement]) -> Shown:
     items = tuple(problem.rows[p.row].items[c] for p in placements for c in p.candidates)
-    return _Shown(
+    return Shown(
         items=items,
         types=Counter(problem.rows[p.row].reason.row_type for p in placements),
         filled={  # a tile counts as filled only by a full row
@@ -162,7 +162,7 @@ def _shown(problem: PageProblem, placements: Sequence[Placement]) -> _Shown:
 
 def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[str, int]:
     """How many units of each relaxable rule the placements miss, by RELAXATION_ORDER name."""
-    constraints, shown = problem.constraints, _shown(problem, placements)
+    constraints, shown = problem.constraints, shown_on_page(problem, placements)
     return {
         "min_new_items": max(constraints.min_new_items - shown.new_items, 0),
         "min_page_genres": max(constraints.min_page_genres - shown.genres, 0),
@@ -210,7 +210,7 @@ def relaxation_charges(problem: PageProblem) -> dict[str, float]:
 def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> tuple[Relaxation, ...]:
     """Every rule the placements do not meet, in the documented relaxation order, each with its cause;
     then the layout's item count and any broken hard rule (never by the optimizers' own pages)."""
-    constraints, page = problem.constraints, _shown(problem, placements)
+    constraints, page = problem.constraints, shown_on_page(problem, placements)
     shown, types, filled, new_items, genres = page.items, page.types, page.filled, page.new_items, page.genres
     unmet: list[Relaxation] = list(problem.item_relaxations)
     if new_items < constraints.min_new_items:

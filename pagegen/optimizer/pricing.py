@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from pagegen.optimizer.problem import PageProblem
-from pagegen.optimizer.repair import FORBIDDEN, Choices
+from pagegen.optimizer.problem import FORBIDDEN, Choices, PageProblem
 
 FORCED = 1e6  # added to a row's assignment values when the page must show it: it outweighs any page
 
@@ -48,7 +47,20 @@ class Prices:
     genres: float  # per genre covered, for the page's genres
     genre: np.ndarray  # per genre: covered only with a card of it
 
-    def norm(self) -> float:
+    @classmethod
+    def zeros(cls, pieces: Pieces) -> Prices:
+        """No rule priced yet: the priced page is the best page without the rules that tie rows."""
+        return cls(
+            item=np.zeros(len(pieces.item_ids)),
+            group=np.zeros(len(pieces.groups)),
+            cap=dict.fromkeys(pieces.capped_types, 0.0),
+            need=dict.fromkeys(pieces.required_types, 0.0),
+            new=0.0,
+            genres=0.0,
+            genre=np.zeros(len(pieces.genre_names)),
+        )
+
+    def squared_norm(self) -> float:
         """The squared length of these prices read as a step."""
         parts = (self.item, self.group, [*self.cap.values()], [*self.need.values()], self.new, self.genres, self.genre)
         return float(sum(np.square(part).sum() for part in parts))

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pagegen.layout import Constraints, Layout, Tile
 from pagegen.rows import CandidateRow, ItemFacts
 
+FORBIDDEN = -1e9  # assignment value of an item or row that may not take a place
+Choices = list[tuple[int, int, tuple[int, ...]]]  # (tile, row, cards) of a page being built
+
 DEPTH_FACTOR = 4  # candidates per row, as a multiple of the widest tile: full rows after dedup and caps
 
 

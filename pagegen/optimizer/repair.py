@@ -16,12 +16,9 @@ from scipy.optimize import linear_sum_assignment
 
 from pagegen.optimizer.baselines import take_cards
 from pagegen.optimizer.page import Placement, best_page, better_rows_higher, row_value, shortfalls
-from pagegen.optimizer.problem import PageProblem
+from pagegen.optimizer.problem import FORBIDDEN, Choices, PageProblem
 
 REORDERS = 3  # rounds of choosing cards for the rows' order, then ordering rows by their cards
-FORBIDDEN = -1e9  # assignment value of an item or row that may not take a place
-
-Choices = list[tuple[int, int, tuple[int, ...]]]  # (tile, row, cards) of a priced page
 
 
 def repair(problem: PageProblem, choices: Choices, bonus: dict[int, float]) -> tuple[Placement, ...]:
