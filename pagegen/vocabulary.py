@@ -1,5 +1,5 @@
-"""The names every stage and both front ends share, defined once: row types, optimizers, title backends,
-benchmark suites.
+"""The names every stage and both front ends share, defined once: generators, row types, optimizers, title
+backends, benchmark suites.
 
 Kept free of imports so the CLI's argument parser and the dashboard's URL parser can use them without
 loading a model or a solver.
@@ -7,6 +7,7 @@ loading a model or a solver.
 
 from __future__ import annotations
 
+GENERATOR_NAMES = ("ease", "sasrec", "content", "popularity", "trending")  # the candidate generators
 ROW_TYPES = (
     "top_picks", "because_you_watched", "up_next", "new_for_you", "trending", "genre", "hidden_gems", "explore",
 )  # fmt: skip

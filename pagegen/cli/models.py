@@ -20,7 +20,7 @@ from pagegen.cli.arguments import (
 )
 from pagegen.data import schema as S
 from pagegen.errors import PagegenError
-from pagegen.vocabulary import DEFAULT_BACKEND
+from pagegen.vocabulary import DEFAULT_BACKEND, GENERATOR_NAMES
 
 
 def add_commands(commands: Commands) -> None:
@@ -52,10 +52,8 @@ def add_commands(commands: Commands) -> None:
 
 
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
-    from pagegen.generators import GENERATORS
-
     parser.add_argument("--dataset", default=data.DEFAULT_DATASET)
-    names = [*GENERATORS, "all", "llm-rerank"] if allow_all else list(GENERATORS)
+    names = [*GENERATOR_NAMES, "all", "llm-rerank"] if allow_all else list(GENERATOR_NAMES)
     parser.add_argument("--model", required=True, help="one of: " + ", ".join(names))
     parser.add_argument(
         "--set",

@@ -5,6 +5,7 @@ import pytest
 
 from pagegen.errors import ArtifactError, ConfigError, NotFittedError, UnknownItemError, UnknownUserError
 from pagegen.generators import GENERATORS, artifacts, build_training_data
+from pagegen.vocabulary import GENERATOR_NAMES
 
 FAST = {"sasrec": {"max_epochs": 2, "hidden": 16, "layers": 1, "heads": 1, "max_len": 10}}
 
@@ -164,3 +165,8 @@ def test_runtime_settings_do_not_force_a_retrain(training, tmp_path):
         SASRec, tmp_path, training, validation=None, params={**params, "device": "cuda"}
     )
     assert manifest["saved_at"] == saved_at  # loaded, not refitted for a device change
+
+
+def test_the_vocabulary_names_every_generator_in_order():
+    """The CLI lists ``GENERATOR_NAMES`` without importing the models (torch): they must agree."""
+    assert tuple(GENERATORS) == GENERATOR_NAMES
