@@ -6,7 +6,8 @@ import streamlit as st
 from pagegen.app import views
 from pagegen.app.sidebar import sidebar
 from pagegen.evaluation.pages import load_pages
-from pagegen.evaluation.reports import REPORTS, load_report
+from pagegen.evaluation.protocol import load_evaluation
+from pagegen.evaluation.reports import REPORTS
 from pagegen.evaluation.scenarios import format_scenarios, load_scenarios
 
 context = sidebar("insights")
@@ -55,7 +56,7 @@ else:
         st.code(format_scenarios(scenarios), language=None)
 
 st.subheader("Candidate generators")
-generators_report = load_report(service.data_dir, service.name, "generators")
+generators_report = load_evaluation(service.data_dir, service.name)
 if generators_report is None:
     st.info(
         f"No saved generator evaluation for {service.name}: run `{REPORTS['generators']} --dataset {service.name}`."

@@ -15,6 +15,7 @@ import altair as alt
 import polars as pl
 
 from pagegen.evaluation.pages import PAGES_COLUMNS, PagesReport
+from pagegen.evaluation.protocol import EvaluationReport
 from pagegen.evaluation.scenarios import SCENARIO_COLUMNS, ScenarioReport
 from pagegen.metrics import page_metrics, row_diversity
 from pagegen.optimizer import Page
@@ -126,16 +127,16 @@ def scenario_table(report: ScenarioReport) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def generator_table(report: Mapping[str, Any]) -> pl.DataFrame:
-    """The saved ``evaluate`` report as one row per generator: its ranking metrics and timings."""
+def generator_table(reports: Sequence[EvaluationReport]) -> pl.DataFrame:
+    """The saved ``evaluate`` reports as one row per generator: its ranking metrics and timings."""
     rows = [
         {
-            "model": r["model"],
-            **{k: float(v) for k, v in r["metrics"].items()},
-            "fit_seconds": r["fit_seconds"],
-            "score_seconds": r["score_seconds"],
+            "model": r.model,
+            **{k: float(v) for k, v in r.metrics.items()},
+            "fit_seconds": r.fit_seconds,
+            "score_seconds": r.score_seconds,
         }
-        for r in report.get("reports", [])
+        for r in reports
     ]
     return pl.DataFrame(rows)
 

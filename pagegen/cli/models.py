@@ -152,6 +152,7 @@ def _recommend(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking, format_evaluation
+    from pagegen.evaluation.protocol import evaluation_payload, save_evaluation
     from pagegen.generators import GENERATORS, artifacts, generator_class
     from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
 
@@ -201,12 +202,9 @@ def _evaluate(args: argparse.Namespace) -> int:
                 params=generator.params,
             )
         )
-    payload = {"reports": [r.to_dict() for r in reports]}
     if not args.cold_start:
-        from pagegen.evaluation.reports import save_report
-
-        save_report(data_dir, dataset.name, "generators", payload)  # the dashboard's Insights table
-    return emit(args, payload, format_evaluation(reports))
+        save_evaluation(data_dir, dataset.name, reports)  # the dashboard's Insights table
+    return emit(args, evaluation_payload(reports), format_evaluation(reports))
 
 
 def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:

@@ -10,12 +10,14 @@ of them, the new items alone are ranked and Recall@k counts how many of the user
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pagegen.evaluation.reports import load_typed_report, save_report
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.experiments import ColdStartExperiment
 from pagegen.ranking import (
@@ -46,6 +48,32 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> EvaluationReport:
+        """A saved report read back; a missing field is a TypeError (the saved report is of another shape)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in payload.items() if key in known})
+
+
+GENERATORS_REPORT = "generators"  # the saved name of ``pagegen evaluate --model all``'s reports
+
+
+def save_evaluation(data_dir: Path, dataset: str, reports: Sequence[EvaluationReport]) -> None:
+    """Keep the generators' evaluation for the dashboard's Insights table."""
+    save_report(data_dir, dataset, GENERATORS_REPORT, evaluation_payload(reports))
+
+
+def evaluation_payload(reports: Sequence[EvaluationReport]) -> dict[str, Any]:
+    """The JSON form the CLI prints and Insights reads back."""
+    return {"reports": [report.to_dict() for report in reports]}
+
+
+def load_evaluation(data_dir: Path, dataset: str) -> tuple[EvaluationReport, ...] | None:
+    """The saved generators' evaluation of ``dataset``, or None when there is none or it is of another shape."""
+    return load_typed_report(
+        data_dir, dataset, GENERATORS_REPORT, lambda p: tuple(EvaluationReport.from_dict(r) for r in p["reports"])
+    )
 
 
 def format_evaluation(reports: Sequence[EvaluationReport]) -> str:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from pagegen.cli import main
 from pagegen.data import store
+from pagegen.evaluation.protocol import EvaluationReport, save_evaluation
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
 from pagegen.serving import training_plan
@@ -180,8 +181,9 @@ def test_insights_charts_and_saved_reports(prepared):
     assert "pagegen evaluate-pages" in app.info[0].value
     data_dir = prepared / "data"
     save_report(data_dir, "synth", "pages", pages_report().to_dict())
-    save_report(data_dir, "synth", "generators", {"reports": [
-        {"model": "ease", "metrics": {"ndcg@10": 0.1}, "fit_seconds": 0.1, "score_seconds": 0.01}]})  # fmt: skip
+    save_evaluation(
+        data_dir, "synth", [EvaluationReport("ease", "synth", "leave-last-out", 40, {"ndcg@10": 0.1}, 0.1, 0.01)]
+    )
     app.run()
     assert not app.exception
     assert [info.value for info in app.info] == [

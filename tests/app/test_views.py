@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from pagegen.app import views
+from pagegen.evaluation.protocol import EvaluationReport
 from pagegen.evaluation.reports import save_report
 from pagegen.evaluation.scenarios import (
     SCENARIO_COLUMNS,
@@ -66,8 +67,8 @@ def test_saved_reports_as_tables():
     assert table["optimizer"].to_list() == ["ilp", "greedy", "mmr"] and table["hit"].to_list() == [0.6, 0.4, 0.2]
     assert "relaxed_pages" not in table.columns
     views.optimizer_chart(table).to_dict()
-    generators = {"reports": [{"model": "ease", "metrics": {"ndcg@10": 0.2}, "fit_seconds": 1, "score_seconds": 0.1}]}
-    assert views.generator_table(generators).row(0) == ("ease", 0.2, 1, 0.1)
+    ease = EvaluationReport("ease", "synth", "leave-last-out", 5, {"ndcg@10": 0.2}, 1.0, 0.1)
+    assert views.generator_table([ease]).row(0) == ("ease", 0.2, 1.0, 0.1)
 
 
 def test_saved_scenario_report_as_a_table(tmp_path):

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from pagegen.evaluation import EvaluationReport, evaluate_cold_start, evaluate_ranking, format_evaluation
+from pagegen.evaluation.protocol import GENERATORS_REPORT, load_evaluation, save_evaluation
+from pagegen.evaluation.reports import save_report
 from pagegen.generators import Popularity
 from pagegen.generators.base import Generator
 from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
@@ -76,3 +78,12 @@ def test_evaluation_table():
         "model          ndcg@10     hr@10    fit s  score s",
         "ease            0.0500    0.1000     1.50    0.250",
     ]
+
+
+def test_saved_generator_evaluation_reads_back_as_reports(tmp_path):
+    ease = EvaluationReport("ease", "synth", "leave-last-out", 5, {"ndcg@10": 0.2}, 1.0, 0.1, {"l2": 300.0})
+    save_evaluation(tmp_path, "synth", [ease])
+    assert load_evaluation(tmp_path, "synth") == (ease,)
+    save_report(tmp_path, "synth", GENERATORS_REPORT, {"reports": [{"model": "ease"}]})  # another version's shape
+    assert load_evaluation(tmp_path, "synth") is None
+    assert load_evaluation(tmp_path, "other") is None
