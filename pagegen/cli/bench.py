@@ -10,9 +10,9 @@ from pagegen.vocabulary import BENCH_SUITES
 
 
 def add_commands(commands: Commands) -> None:
-    bench = commands.add_parser("bench", help="measure the speed targets and print JSON")
+    bench = commands.add_parser("bench", help="measure the speed and quality targets (JSON with --json)")
     bench.add_argument("--suite", choices=[*BENCH_SUITES, "all"], default="all", help="which stage to measure")
-    bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for the generator suite")
+    bench.add_argument("--dataset", default=data.DEFAULT_DATASET, help="dataset for every suite but data")
     bench.add_argument("--synth-users", type=positive_int, default=1_000_000)
     bench.add_argument("--synth-items", type=positive_int, default=50_000)
     bench.add_argument("--synth-interactions", type=positive_int, default=20_000_000)

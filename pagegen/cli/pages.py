@@ -126,8 +126,9 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         node_limit=args.node_limit or NODE_LIMIT,
         progress=progress(args),
     )
-    save_report(data_dir, args.dataset, "pages", report.to_dict())  # the dashboard's Insights charts
-    return emit(args, report.to_dict(), format_pages(report))
+    payload = report.to_dict()
+    save_report(data_dir, args.dataset, "pages", payload)  # the dashboard's Insights charts
+    return emit(args, payload, format_pages(report))
 
 
 def _evaluate_scenarios(args: argparse.Namespace) -> int:
