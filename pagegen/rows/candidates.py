@@ -198,9 +198,7 @@ class RowBuilder:
         """The user's ``k`` best unseen items by personal relevance alone: the list a page competes with."""
         history = np.asarray(history, dtype=np.int64)
         _, blend = self._scores(history)
-        unseen = np.ones(self.data.n_items, dtype=bool)
-        unseen[history] = False
-        candidates = np.flatnonzero(unseen)
+        candidates = np.flatnonzero(self._showable(history, ()))
         best = candidates[np.lexsort((candidates, -blend[candidates]))][:k]
         return [int(i) for i in self.data.item_ids[best]]
 
@@ -280,7 +278,18 @@ class RowBuilder:
         return facts
 
     def _in(self, genre: str) -> np.ndarray:
-        return np.array([genre in genres for genres in self.genres])
+        """Which catalogue items are of ``genre`` (a fresh array)."""
+        mask = self._genre_masks.get(genre)
+        return np.zeros(self.data.n_items, dtype=bool) if mask is None else mask.copy()
+
+    @functools.cached_property
+    def _genre_masks(self) -> dict[str, np.ndarray]:
+        """Every genre's items as a mask, built once: a page asks for several genres."""
+        masks: dict[str, np.ndarray] = {}
+        for item, genres in enumerate(self.genres):
+            for genre in genres:
+                masks.setdefault(genre, np.zeros(self.data.n_items, dtype=bool))[item] = True
+        return masks
 
     def _unexplored_genre(self, counts: Counter) -> str | None:
         """The catalogue's most common genre that the user has (almost) never watched."""
