@@ -96,9 +96,7 @@ def bench_pages(
         by_decomposition += report.message.startswith("proven by the decomposition")
         relaxed += bool(report.relaxations)
         gains.append(report.objective - report.baselines["greedy"]["objective"])
-    every_user = evaluate_pages(
-        dataset, data_dir, page_layout, optimizers=("ilp",), workers=ALL_USERS_WORKERS, progress=progress
-    )
+    every_user = evaluate_pages(service, page_layout, optimizers=("ilp",), workers=ALL_USERS_WORKERS, progress=progress)
     return PagesBench(
         dataset=dataset,
         layout=page_layout.name,

@@ -106,6 +106,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
     from pagegen.evaluation.reports import save_report
     from pagegen.layout import parse_constraints, resolve_layout
     from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService
 
     if args.scenarios:
         return _evaluate_scenarios(args)
@@ -117,8 +118,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         )
     data_dir = data.resolve_data_dir(args.data_dir)
     report = evaluate_pages(
-        args.dataset,
-        data_dir,
+        PageService(args.dataset, data_dir, progress=progress(args)),  # trains missing models before the workers
         layout,
         optimizers=args.optimizer or OPTIMIZERS,
         max_users=args.users,

@@ -20,7 +20,7 @@ import numpy as np
 from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout
-from pagegen.metrics import catalog_coverage, exposure_gini, page_metrics
+from pagegen.metrics import PageMetrics, catalog_coverage, exposure_gini, page_metrics
 from pagegen.optimizer import NODE_LIMIT, OPTIMIZERS, Page, optimize
 
 if TYPE_CHECKING:
@@ -114,9 +114,25 @@ class PagesReport:
         )
 
 
+@dataclass(frozen=True)
+class _OptimizerPage:
+    """One user's page by one optimizer: what the summary needs, small to pickle back from a worker."""
+
+    item_ids: tuple[int, ...]
+    metrics: PageMetrics
+    objective: float
+    relaxed: bool
+
+
+@dataclass(frozen=True)
+class _UserPages:
+    pages: dict[str, _OptimizerPage]  # by optimizer
+    ilp_status: str | None
+    top_picks_hit: bool  # the top-picks row alone, as many items as the page, shows the held-out item
+
+
 def evaluate_pages(
-    dataset: str,
-    data_dir: Path,
+    service: PageService,
     layout: Layout,
     *,
     optimizers: Sequence[str] = OPTIMIZERS,
@@ -126,12 +142,8 @@ def evaluate_pages(
     progress: bool = False,
 ) -> PagesReport:
     """Mean page metrics per optimizer, catalogue coverage and exposure Gini, plus the hit rate of the
-    top-picks row alone stretched to the page's size (the bar the page must clear). ``progress``: what
-    is trained and why, and a bar over the users, on stderr."""
-    from pagegen.serving import PageService
-
-    # Trains and saves missing models once, before the workers.
-    service = PageService(dataset, data_dir, progress=progress)
+    top-picks row alone stretched to the page's size (the bar the page must clear). The ``service``'s
+    models are saved before the workers load them; ``progress``: a bar over the users, on stderr."""
     user_ids = [int(u) for u in service.user_ids()[:max_users]]
     started = time.perf_counter()
     results = map_users(
@@ -147,33 +159,33 @@ def evaluate_pages(
     catalogue = service.experiment.serving.n_items
     summaries = []
     for name in optimizers:
-        pages = [result["pages"][name] for result in results]
-        metrics = [result["metrics"][name] for result in results]
+        pages = [result.pages[name] for result in results]
+        metrics = [dataclasses.asdict(page.metrics) for page in pages]
         summaries.append(
             OptimizerPages(
                 optimizer=name,
                 **{key: float(np.mean([m[key] for m in metrics])) for key in metrics[0]},
-                objective=float(np.mean([result["objectives"][name] for result in results])),
-                relaxed_pages=sum(bool(result["relaxed"][name]) for result in results),
-                catalog_coverage=catalog_coverage(pages, catalogue),
-                exposure_gini=exposure_gini(pages, catalogue),
+                objective=float(np.mean([page.objective for page in pages])),
+                relaxed_pages=sum(page.relaxed for page in pages),
+                catalog_coverage=catalog_coverage([page.item_ids for page in pages], catalogue),
+                exposure_gini=exposure_gini([page.item_ids for page in pages], catalogue),
             )
         )
     versus = None
     if "ilp" in optimizers and "greedy" in optimizers:
-        differences = [result["objectives"]["ilp"] - result["objectives"]["greedy"] for result in results]
+        differences = [result.pages["ilp"].objective - result.pages["greedy"].objective for result in results]
         versus = IlpVersusGreedy(
             users_ilp_at_least_greedy=sum(d >= -1e-6 for d in differences),
             mean_objective_gain=float(np.mean(differences)),
-            statuses=dict(Counter(result["status"] for result in results)),
+            statuses=dict(Counter(result.ilp_status for result in results)),
         )
     return PagesReport(
-        dataset=dataset,
+        dataset=service.name,
         layout=layout.name,
         users=len(user_ids),
         seconds=seconds,
         optimizers=tuple(summaries),
-        top_picks_hit=float(np.mean([result["top_picks_hit"] for result in results])),
+        top_picks_hit=float(np.mean([result.top_picks_hit for result in results])),
         ilp_vs_greedy=versus,
     )
 
@@ -205,7 +217,7 @@ def load_pages(data_dir: Path, dataset: str) -> PagesReport | None:
 
 def _pages_for(
     service: PageService, context: tuple[Layout, tuple[str, ...], int], user_ids: list[int]
-) -> list[dict[str, Any]]:
+) -> list[_UserPages]:
     layout, optimizers, node_limit = context
     share = service.item_share
     results = []
@@ -218,16 +230,18 @@ def _pages_for(
         size = max(len(page.item_ids) for page in pages.values())
         top_picks = service.builder.top_picks(service.history(user_id), size)
         results.append(
-            {
-                "pages": {name: page.item_ids for name, page in pages.items()},
-                "metrics": {
-                    name: dataclasses.asdict(page_metrics(page, held_out=held_out, item_share=share))
+            _UserPages(
+                pages={
+                    name: _OptimizerPage(
+                        item_ids=tuple(page.item_ids),
+                        metrics=page_metrics(page, held_out=held_out, item_share=share),
+                        objective=page.report.objective,
+                        relaxed=bool(page.report.relaxations),
+                    )
                     for name, page in pages.items()
                 },
-                "objectives": {name: page.report.objective for name, page in pages.items()},
-                "relaxed": {name: [r.constraint for r in page.report.relaxations] for name, page in pages.items()},
-                "status": pages["ilp"].report.status if "ilp" in pages else None,
-                "top_picks_hit": held_out in top_picks,
-            }
+                ilp_status=pages["ilp"].report.status if "ilp" in pages else None,
+                top_picks_hit=held_out in top_picks,
+            )
         )
     return results
