@@ -73,18 +73,20 @@ class OllamaBackend:
         self.model, self.timeout = model, timeout
         self.host = host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
         self.name = f"ollama:{model}"
-        self.model_name = self.name
+        # Caches are keyed by model and server: another server with the same model name may hold other
+        # weights, and what one server failed to answer says nothing of the next.
+        self.model_name = f"{self.name}@{self.host.rstrip('/')}"
 
     def warm(self) -> None:
         return None  # the server holds the model
 
     def available(self, *, timeout: float = 1.0) -> bool:
         """Whether the server answers and has the model."""
-        try:
+        try:  # a server that answers junk is not available either
             listed = self._client(timeout).list()
+            return any(getattr(m, "model", "") in (self.model, f"{self.model}:latest") for m in listed.models)
         except Exception:
             return False
-        return any(getattr(m, "model", "") in (self.model, f"{self.model}:latest") for m in listed.models)
 
     def generate(self, prompts: list[str], *, deadline: float, max_words: int) -> list[str | None]:
         answers: list[str | None] = []
@@ -128,7 +130,17 @@ class OllamaBackend:
             raise BackendError(f"the Ollama server at {self.host} answered with an error: {error.error}") from error
         except httpx.HTTPError as error:
             raise BackendError(f"the Ollama server at {self.host} failed: {error}") from error
-        return response.message.content or ""
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            # A 200 whose body is not a chat reply: the client raises JSONDecodeError ("garbage{{"),
+            # TypeError ("[1,2]") or pydantic's ValidationError, a ValueError ("{}", no "message").
+            raise BackendError(self._not_chat()) from error
+        content = getattr(getattr(response, "message", None), "content", None)
+        if content is not None and not isinstance(content, str):
+            raise BackendError(self._not_chat())
+        return content or ""
+
+    def _not_chat(self) -> str:
+        return f"the Ollama server at {self.host} answered something that is not a chat reply"
 
     def _client(self, timeout: float) -> Any:
         import ollama

@@ -160,6 +160,13 @@ class _Ollama(QuietHandler):
         if mode == "error":
             self.send_json(500, {"error": "model crashed"})
             return
+        if mode == "body":  # a 200 whose body the test writes
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(self.server.body)))
+            self.end_headers()
+            self.wfile.write(self.server.body)
+            return
         content = {"normal": "More Alien Encounters", "slow": "Too Late", "junk": "{{{{ <b>"}[mode]
         if body.get("format"):
             content = '{"ranking": [3, 1]}' if mode == "normal" else "not json at all"
@@ -211,6 +218,36 @@ def test_ollama_faults_fall_back_within_the_budget(ollama_server, mode, note, re
     assert note in (report.notice if mode == "error" else titled.rows[0].title_note)
     # a slow answer (1.5 s) is cut off at the budget rather than waited for, and nothing is asked after it
     assert len(ollama_server.requests) == requests
+
+
+NOT_CHAT = [b"garbage{{", b"{}", b"[1,2]", b'{"model": "tiny", "done": true}', b'{"message": "hi"}', b""]
+NOT_CHAT += [b'{"message": {"role": "assistant", "content": 5}}', b'{"message": null}', b"<html></html>"]
+
+
+@pytest.mark.parametrize("body", NOT_CHAT, ids=lambda b: b.decode() or "empty")
+def test_ollama_answering_what_is_not_a_chat_reply_falls_back_with_one_notice(ollama_server, body):
+    ollama_server.mode, ollama_server.body = "body", body
+    backend = _backend(ollama_server)
+    titled, report = title_page(make_page(), backend, catalogue=CATALOGUE)
+    assert report.notice == (
+        f"ollama:tiny unavailable (the Ollama server at {server_url(ollama_server)} answered something that is "
+        "not a chat reply); template titles shown"
+    )
+    assert [r.title_source for r in titled.rows] == ["template", "template"]
+    assert len(ollama_server.requests) == 1  # the first junk reply ends the batch
+    with pytest.raises(BackendError, match="not a chat reply"):
+        backend.generate_json("rank", {"type": "object"}, deadline=time.perf_counter() + 5)
+
+
+def test_auto_with_a_server_that_lists_junk_is_not_ollama(monkeypatch):
+    class Junk(QuietHandler):
+        def do_GET(self):
+            self.send_json(200, [1, 2])
+
+    with loopback_server(Junk) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server_url(server))
+        assert not OllamaBackend("tiny").available()
+        assert make_backend("auto", ollama_model="tiny").name == "template"
 
 
 def test_ollama_unreachable_is_one_clear_notice(closed_port):
