@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +28,16 @@ from pagegen.optimizer import Page, PageRow
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
 BUDGET_RESERVE = 0.3  # of the budget, kept for validation and the cache: generation stops this much earlier
-# Cached outcomes that are not titles (no valid title contains "<"): the template stands without asking
-# again, so switching back to a user is instant even when the model failed the first time.
+# Outcomes that are not titles (no valid title contains "<"), remembered for FAILURE_MEMORY seconds
+# (monotonic, in memory, never on disk): the template stands without asking again, so switching back
+# to a user is instant even when the model failed the first time, yet a server that was slow, or an
+# embedded model that was still loading, is asked again a minute later. A remembered failure only
+# skips a request: it never replaces a cached title.
 REFUSED = "<refused>"
 TIMED_OUT = "<not in time>"
-REMEMBERED = {REFUSED: "model answer refused (remembered)", TIMED_OUT: "not titled within the time budget (remembered)"}
+FAILURE_MEMORY = 60.0
+LATE = "not titled within the time budget"
+REMEMBERED = {REFUSED: "model answer refused (remembered)", TIMED_OUT: f"{LATE} (remembered)"}
 _MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\;:=]|https?:|\n")
 _PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
 
@@ -170,18 +175,26 @@ def validate_title(
 
 
 class TitleCache:
-    """Titles by hash of (model, prompt), in memory and in one JSON file written atomically."""
+    """Titles by hash of (model, prompt), in memory and in one JSON file written atomically; failed
+    outcomes (``REFUSED``, ``TIMED_OUT``) in memory only, each for ``FAILURE_MEMORY`` seconds of
+    ``clock`` (a monotonic clock: what a page shows never depends on the wall clock)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, *, memory: float = FAILURE_MEMORY, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.path = path
         self.entries: dict[str, str] = {}
+        self.failures: dict[str, tuple[str, float]] = {}  # key → (outcome, when it is forgotten)
+        self.memory, self.clock = memory, clock
         self._unsaved = False
         self._lock = threading.Lock()  # one cache serves every dashboard session (threads)
         if path is not None and path.is_file():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
-                self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}
-            except (OSError, ValueError):
+                self.entries = {
+                    k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str) and not _failed(v)
+                }  # an older cache's remembered failures are not kept: they were meant for good
+            except (OSError, ValueError, AttributeError):
                 self.entries = {}  # an unreadable cache is only lost time, never an error
 
     @staticmethod
@@ -189,11 +202,26 @@ class TitleCache:
         return hashlib.sha256(f"{model}\n{prompt}".encode()).hexdigest()
 
     def get(self, model: str, prompt: str) -> str | None:
-        return self.entries.get(self.key(model, prompt))
+        key = self.key(model, prompt)
+        title = self.entries.get(key)
+        if title is not None:
+            return title
+        with self._lock:
+            outcome, until = self.failures.get(key, ("", 0.0))
+            if outcome and self.clock() < until:
+                return outcome
+            self.failures.pop(key, None)
+        return None
 
     def put(self, model: str, prompt: str, title: str) -> None:
+        key = self.key(model, prompt)
         with self._lock:
-            self.entries[self.key(model, prompt)] = title
+            if _failed(title):
+                if key not in self.entries:
+                    self.failures[key] = (title, self.clock() + self.memory)
+                return
+            self.entries[key] = title
+            self.failures.pop(key, None)
             self._unsaved = True
 
     def save(self) -> None:
@@ -206,6 +234,10 @@ class TitleCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.path) as temporary:
             temporary.write_text(text, encoding="utf-8")
+
+
+def _failed(outcome: str) -> bool:
+    return outcome in REMEMBERED
 
 
 @dataclass(frozen=True)
@@ -278,12 +310,18 @@ def title_page(
             elif source == "model":
                 why = f"model answer refused: {why}"
             elif backend.generates and not notice:
-                why = "not titled within the time budget"
+                why = LATE
             title, source = _distinct(row_facts.template, taken), "template"
         taken.append(title)
         counts[source] += 1
         rows.append(dataclasses.replace(row, title=title, title_source=source, title_note=why))
     cache.save()
+    late = sum(row.title_note.startswith(LATE) for row in rows)
+    if late and not notice:
+        notice = (
+            f"{backend.name} did not title {late} of {len(rows)} rows within the {budget:g} s budget; "
+            "template titles shown for them"
+        )
     report = TitleReport(
         backend=backend.name,
         seconds=time.perf_counter() - started,

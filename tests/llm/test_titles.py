@@ -120,9 +120,48 @@ def test_rows_not_titled_within_the_budget_keep_the_template_flagged(monkeypatch
     assert [r.title_source for r in titled.rows] == ["template", "template"]
     assert titled.rows[0].title_note == "not titled within the time budget"
     assert report.seconds == 0.0 and report.from_template == 2
+    assert report.notice == "scripted did not title 2 of 2 rows within the 0.4 s budget; template titles shown for them"
     again, report = title_page(make_page(), backend, cache=cache, budget=0.4)  # remembered: not asked again
     assert backend.calls == 1 and report.from_template == 2
     assert again.rows[0].title_note == "not titled within the time budget (remembered)"
+    assert report.notice.startswith("scripted did not title 2 of 2 rows")
+
+
+def test_time_outs_are_remembered_briefly_then_asked_again(tmp_path):
+    """A cold start (an embedded model loading, a server warming up) that overran the budget leaves
+    its rows on templates for a minute, not for good, and never on disk."""
+    clock = SimpleNamespace(now=0.0)
+    path = tmp_path / "titles.json"
+    cache = TitleCache(path, clock=lambda: clock.now)
+    backend = ScriptedBackend([None, None])
+    title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    clock.now = titles.FAILURE_MEMORY - 1
+    assert title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)[1].from_template == 2
+    assert backend.calls == 1  # still remembered
+    backend.answers = ["More Alien Encounters", "Feel-Good Comedy Picks"]
+    assert title_page(make_page(), backend, cache=TitleCache(path), catalogue=CATALOGUE)[1].from_model == 2
+    assert backend.calls == 2  # a restart forgets time-outs: they were never written
+    clock.now = titles.FAILURE_MEMORY + 1
+    titled, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    assert backend.calls == 3 and report.from_model == 2 and report.notice == ""
+    assert [r.title for r in titled.rows] == ["More Alien Encounters", "Feel-Good Comedy Picks"]
+
+
+def test_a_remembered_failure_never_replaces_a_title_and_old_markers_are_dropped(tmp_path):
+    cache = TitleCache()
+    cache.put("m", "p", "More Alien Encounters")
+    cache.put("m", "p", titles.TIMED_OUT)
+    cache.put("m", "q", titles.REFUSED)
+    assert (cache.get("m", "p"), cache.get("m", "q"), cache.get("other", "q")) == (
+        "More Alien Encounters",
+        titles.REFUSED,
+        None,
+    )
+    path = tmp_path / "titles.json"  # a cache written when failures were kept for good
+    path.write_text(json.dumps({TitleCache.key("m", "p"): titles.TIMED_OUT, TitleCache.key("m", "q"): "Sci-Fi Nights"}))
+    assert TitleCache(path).entries == {TitleCache.key("m", "q"): "Sci-Fi Nights"}
+    path.write_text("[1, 2]")
+    assert TitleCache(path).entries == {}
 
 
 def test_template_backend_and_duplicate_templates_are_numbered():
@@ -248,6 +287,20 @@ def test_auto_with_a_server_that_lists_junk_is_not_ollama(monkeypatch):
         monkeypatch.setenv("OLLAMA_HOST", server_url(server))
         assert not OllamaBackend("tiny").available()
         assert make_backend("auto", ollama_model="tiny").name == "template"
+
+
+def test_a_slow_servers_time_outs_do_not_silence_a_healthy_one(ollama_server):
+    cache = TitleCache()
+    with loopback_server(_Ollama) as slow:
+        slow.mode, slow.requests = "slow", []
+        titled, report = title_page(make_page(), _backend(slow), cache=cache, budget=0.8)
+    assert report.notice.startswith("ollama:tiny did not title 2 of 2 rows within the 0.8 s budget")
+    assert [r.title_note for r in titled.rows] == ["not titled within the time budget"] * 2
+    healthy = _backend(ollama_server)  # the same model on another server is asked, not remembered as slow
+    assert healthy.model_name == f"ollama:tiny@{server_url(ollama_server)}" != _backend(slow).model_name
+    titled, report = title_page(make_page(), healthy, cache=cache, catalogue=CATALOGUE)
+    assert len(ollama_server.requests) == 2 and titled.rows[0].title == "More Alien Encounters"
+    assert report.notice == ""
 
 
 def test_ollama_unreachable_is_one_clear_notice(closed_port):
