@@ -140,6 +140,24 @@ def _grounded(text: str, facts: TitleFacts) -> bool:
     return any(stem in lowered for stem in stems)
 
 
+def _foreign_film(text: str, allowed: set[str], catalogue: Iterable[str]) -> str | None:
+    """The first catalogue title (of 5 characters or more, not in ``allowed``) that ``text`` names as
+    whole words. A plain substring test goes first: a whole-word match is a substring match, and the
+    per-film regex, compiled only for the few titles that pass it, stays out of the thousands that
+    would overflow ``re``'s cache (70–85 ms a call with the full catalogue; this is well under 1 ms)."""
+    lowered = f" {text.lower()} "
+    for title in catalogue:
+        name = title.lower()
+        if (
+            len(name) >= 5
+            and name in lowered
+            and name not in allowed
+            and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered)
+        ):
+            return title
+    return None
+
+
 def validate_title(
     answer: str, facts: TitleFacts, *, taken: Iterable[str] = (), catalogue: Iterable[str] = ()
 ) -> tuple[str | None, str]:
@@ -157,11 +175,9 @@ def validate_title(
     if numbers:
         return None, f"a number not in its facts ({', '.join(sorted(numbers))})"
     allowed = {t.lower() for t in (*facts.item_titles, facts.anchor_title or "")}
-    lowered = f" {text.lower()} "
-    for title in catalogue:
-        name = title.lower()
-        if len(name) >= 5 and name not in allowed and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
-            return None, f"names a film not in the row ({title})"
+    film = _foreign_film(text, allowed, catalogue)
+    if film is not None:
+        return None, f"names a film not in the row ({film})"
     foreign = [g for g in GENRE_NAMES if _mentions(text, g) and not any(f.startswith(g) for f in facts.genres)]
     if foreign:
         return None, f"names a genre its row is not about ({foreign[0]})"
