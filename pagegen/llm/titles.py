@@ -354,7 +354,10 @@ def title_page(
             deadline = started + budget - BUDGET_RESERVE
             generated = backend.generate([prompts[i] for i in missing], deadline=deadline, max_words=MAX_WORDS)
         except BackendError as error:
-            generated, notice = [None] * len(missing), f"{backend.name} unavailable ({error}); template titles shown"
+            generated, notice = (
+                [None] * len(missing),
+                f"{backend.name} unavailable ({_one_line(error)}); template titles shown",
+            )
         for index, text in zip(missing, generated, strict=True):
             if text is not None:
                 answers[index] = (text, "model")
@@ -395,6 +398,12 @@ def title_page(
         notice=notice,
     )
     return dataclasses.replace(page, rows=tuple(rows)), report
+
+
+def _one_line(error: Exception, limit: int = 200) -> str:
+    """An error's message as one line of at most ``limit`` characters (transformers' run to paragraphs)."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _distinct(title: str, taken: Sequence[str]) -> str:

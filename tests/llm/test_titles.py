@@ -413,3 +413,102 @@ def test_a_refused_answer_is_remembered_so_the_model_is_not_asked_again():
 def test_title_report_line():
     report = TitleReport(backend="embedded", seconds=1.234, from_model=5, from_cache=2, from_template=1)
     assert format_titles(report) == "titles by embedded: 5 from the model, 2 cached, 1 template (1.23 s)"
+
+
+# -- a model file missing or corrupt: template titles, one notice, the page itself unchanged ----------
+
+
+def _embedded_with(tmp_path, *, weights: bytes | None, config: str = "{not json", wheel: bytes | None = None):
+    from pagegen.llm.embedded import SMOLLM2, EmbeddedBackend, model_dir
+
+    converted = model_dir(tmp_path) / "converted"
+    converted.mkdir(parents=True)
+    (converted / "config.json").write_text(config)
+    if weights is not None:
+        (converted / "model.safetensors").write_bytes(weights)
+    if wheel is not None:
+        (model_dir(tmp_path) / SMOLLM2.filename).write_bytes(wheel)
+    return EmbeddedBackend(tmp_path)
+
+
+def _assert_templates_and_one_notice(backend, reason):
+    page = make_page()
+    with pytest.raises(BackendError, match=reason):
+        backend.warm()  # the app and the CLI warm first, and go on when it fails
+    titled, report = title_page(page, backend, catalogue=CATALOGUE)
+    assert report.notice.startswith(f"{backend.name} unavailable (the embedded model SmolLM2-135M-Instruct cannot")
+    assert report.notice.endswith("; template titles shown") and "\n" not in report.notice and len(report.notice) < 300
+    assert [r.title for r in titled.rows] == [r.title for r in page.rows]  # the templates
+    assert [r.items for r in titled.rows] == [r.items for r in page.rows] and titled.report == page.report
+
+
+def test_a_corrupt_embedded_model_gives_templates_and_one_notice(tmp_path):
+    backend = _embedded_with(tmp_path, weights=b"garbage" * 100)
+    assert make_backend("auto", data_dir=tmp_path, ollama_model="no-such-model").name == backend.name
+    _assert_templates_and_one_notice(backend, "not a valid JSON")
+
+
+def test_missing_embedded_weights_and_a_broken_wheel_give_templates_and_one_notice(tmp_path):
+    backend = _embedded_with(tmp_path, weights=None, config="{}", wheel=b"not a zip")
+    _assert_templates_and_one_notice(backend, "is not the expected wheel")  # warm() found it broken, removed it
+    report = title_page(make_page(), backend)[1]  # a page fetches and converts nothing within its budget
+    assert "not prepared in" in report.notice and not list(tmp_path.joinpath("llm").rglob("*.whl"))
+
+
+def test_corrupt_embedded_weights_give_templates_and_one_notice(tmp_path):
+    """Truncated weights beside the real tokenizer and config: safetensors raises its own error."""
+    from pagegen.llm.embedded import embedded_ready, model_dir
+    from tests.llm.test_embedded import DATA_DIR
+
+    if not embedded_ready(DATA_DIR):
+        pytest.skip(f"the embedded model is not prepared in {DATA_DIR}")
+    real = model_dir(DATA_DIR) / "converted"
+    backend = _embedded_with(tmp_path, weights=(real / "model.safetensors").open("rb").read(4096))
+    converted = model_dir(tmp_path) / "converted"
+    (converted / "config.json").unlink()
+    for file in real.iterdir():
+        if not (converted / file.name).exists():
+            (converted / file.name).symlink_to(file)
+    _assert_templates_and_one_notice(backend, "deserializing header")
+
+
+# -- the same faults through the CLI: the page is printed, with one notice ---------------------------
+
+
+class _JunkOllama(QuietHandler):
+    def do_GET(self):
+        self.send_json(200, {"models": [{"model": "ministral-3:3b", "name": "ministral-3:3b"}]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_json(200, [1, 2])
+
+
+@pytest.fixture(scope="module")
+def service_with_a_corrupt_model(tmp_path_factory):
+    from tests.factories import synthetic_service
+
+    directory = tmp_path_factory.mktemp("bad-model")
+    service = synthetic_service(directory, items=120)
+    _embedded_with(directory, weights=b"garbage" * 100)
+    return service
+
+
+@pytest.mark.parametrize("fault", ["junk ollama", "corrupt embedded"])
+def test_page_and_titles_commands_survive_a_bad_model(service_with_a_corrupt_model, capsys, monkeypatch, fault):
+    from pagegen import cli
+
+    service = service_with_a_corrupt_model
+    monkeypatch.setenv("PAGEGEN_DATA_DIR", str(service.data_dir))
+    user = str(int(service.user_ids()[0]))
+    with loopback_server(_JunkOllama) as server:
+        monkeypatch.setenv("OLLAMA_HOST", server_url(server))
+        backend = "ollama" if fault == "junk ollama" else "embedded"
+        for command in ("page", "titles"):
+            assert cli.main([command, "--dataset", "synth", "--user", user, "--backend", backend, "--json"]) == 0
+            out, err = capsys.readouterr()
+            reason = "not a chat reply" if fault == "junk ollama" else "cannot be loaded"
+            assert err.count("\n") == 1 and err.startswith("pagegen: ") and reason in err
+            payload = json.loads(out)
+            rows = payload["rows"]
+            assert rows and {row.get("title_source", row.get("source")) for row in rows} == {"template"}
