@@ -61,6 +61,13 @@ JOINING_WORDS = (
 )  # fmt: skip
 
 
+# Words a title does not end on ("Classic Drama with a").
+DANGLING = frozenset((
+    "of", "and", "&", "for", "the", "The", "with", "a", "A", "to", "in", "from", "Your", "your", "If", "Like",
+    "After", "Into", "Under", "Up", "Right", "Just", "Made", "Spirit", "Similar", "Keep", "Continue", "Try",
+))  # fmt: skip
+
+
 def allowed_words(facts: TitleFacts) -> list[str]:
     """The words a title for this row may be made of (whole words, in the case given)."""
     words: list[str] = []
@@ -130,9 +137,17 @@ class TitleLogitsProcessor:
         self._valid: dict[tuple[int, str], bool] = {}
 
     def can_end(self, row: int, text: str) -> bool:
+        """Whether a title may end after ``text``: valid, not ending on a joining word, no word twice."""
         key = (row, text)
         if key not in self._valid:
-            self._valid[key] = validate_title(text, self.facts[row])[0] is not None
+            words = text.split()
+            content = [w.lower() for w in words if w not in JOINING_WORDS]
+            self._valid[key] = (
+                bool(words)
+                and words[-1] not in DANGLING
+                and len(set(content)) == len(content)
+                and validate_title(text, self.facts[row])[0] is not None
+            )
         return self._valid[key]
 
     def allowed(self, row: int, tokens: Sequence[int]) -> list[int]:

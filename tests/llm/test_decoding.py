@@ -123,3 +123,11 @@ def test_title_page_hands_a_facts_backend_the_rows_facts():
     assert backend.seen == [FACTS, COMEDY]
     assert [r.title for r in titled.rows] == ["More Sci-Fi Like Alien", "Comedy Favorites"]
     assert report.from_model == 2
+
+
+def test_a_title_does_not_end_on_a_joining_word_or_say_a_word_twice():
+    processor = TitleLogitsProcessor(CharTokenizer(), [FACTS], per_row=1, prompt_length=0, ends=[NEWLINE, END])
+    encode = CharTokenizer().encode
+    assert NEWLINE not in processor.allowed(0, encode(" More Alien and"))
+    assert NEWLINE not in processor.allowed(0, encode(" More Alien Alien"))
+    assert NEWLINE in processor.allowed(0, encode(" More of Alien"))
