@@ -68,6 +68,13 @@ DANGLING = frozenset((
 ))  # fmt: skip
 
 
+def well_formed(text: str) -> bool:
+    """Beyond validation: the title does not end on a joining word nor say a word twice."""
+    words = text.split()
+    content = [w.lower() for w in words if w not in JOINING_WORDS]
+    return bool(words) and words[-1] not in DANGLING and len(set(content)) == len(content)
+
+
 def allowed_words(facts: TitleFacts) -> list[str]:
     """The words a title for this row may be made of (whole words, in the case given)."""
     words: list[str] = []
@@ -140,14 +147,7 @@ class TitleLogitsProcessor:
         """Whether a title may end after ``text``: valid, not ending on a joining word, no word twice."""
         key = (row, text)
         if key not in self._valid:
-            words = text.split()
-            content = [w.lower() for w in words if w not in JOINING_WORDS]
-            self._valid[key] = (
-                bool(words)
-                and words[-1] not in DANGLING
-                and len(set(content)) == len(content)
-                and validate_title(text, self.facts[row])[0] is not None
-            )
+            self._valid[key] = well_formed(text) and validate_title(text, self.facts[row])[0] is not None
         return self._valid[key]
 
     def allowed(self, row: int, tokens: Sequence[int]) -> list[int]:
@@ -198,7 +198,7 @@ def pick_titles(
         own = {t.lower() for t in (*row_facts.item_titles, row_facts.anchor_title or "")}
         choice = None
         for text, _ in sorted((c for c in row_candidates if c[0]), key=lambda c: -c[1]):
-            title, _why = validate_title(text or "", row_facts, taken=used)
+            title, _why = validate_title(text or "", row_facts, taken=used) if well_formed(text or "") else (None, "")
             lowered = (title or "").lower()
             if title and not any(n in lowered and n not in own for n in names):
                 choice = title

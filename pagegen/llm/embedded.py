@@ -29,8 +29,8 @@ DECODER_VERSION = "constrained-1"
 DEFAULT_DTYPE = "float32"
 CANDIDATES = 4  # sampled titles per row, the model's most likely valid one kept
 TEMPERATURE = 0.8
-MAX_TITLE_TOKENS = 16
-TITLE_WORDS = 5  # at most, though validation allows more: short titles read better and finish sooner
+MAX_TITLE_TOKENS = 24  # a decade alone is 6 tokens
+TITLE_WORDS = 6  # at most, though validation allows more: short titles read better and finish sooner
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
 # Short, varied examples: the model continues their pattern (one example alone, it copies).
 EXAMPLES = (  # each row described as titles._describe describes one

@@ -131,3 +131,8 @@ def test_a_title_does_not_end_on_a_joining_word_or_say_a_word_twice():
     assert NEWLINE not in processor.allowed(0, encode(" More Alien and"))
     assert NEWLINE not in processor.allowed(0, encode(" More Alien Alien"))
     assert NEWLINE in processor.allowed(0, encode(" More of Alien"))
+
+
+def test_a_candidate_forced_to_end_at_the_word_limit_is_not_picked():
+    candidates = [[("More Alien Sci-Fi and a", -0.1), ("More Alien Alien", -0.2), ("More Sci-Fi", -0.9)]]
+    assert pick_titles(candidates, [FACTS]) == ["More Sci-Fi"]
