@@ -189,15 +189,17 @@ def pick_titles(
     catalogue: Iterable[str] = (),
 ) -> list[str | None]:
     """Per row, the best-scored candidate that passes validation and no other row has (rows in order);
-    None where no candidate does. A quick substring test stands in for the catalogue check (it refuses
+    where none does, the best finished one (the caller's validation refuses it with its reason), None
+    where no candidate finished. A quick substring test stands in for the catalogue check (it refuses
     at least what the validator's word-bounded one does)."""
     names = [n.lower() for n in catalogue if len(n) >= 5]
     used = {t.lower() for t in taken}
     picked: list[str | None] = []
     for row_candidates, row_facts in zip(candidates, facts, strict=True):
         own = {t.lower() for t in (*row_facts.item_titles, row_facts.anchor_title or "")}
+        finished = sorted((c for c in row_candidates if c[0]), key=lambda c: -c[1])
         choice = None
-        for text, _ in sorted((c for c in row_candidates if c[0]), key=lambda c: -c[1]):
+        for text, _ in finished:
             title, _why = validate_title(text or "", row_facts, taken=used) if well_formed(text or "") else (None, "")
             lowered = (title or "").lower()
             if title and not any(n in lowered and n not in own for n in names):
@@ -205,5 +207,7 @@ def pick_titles(
                 break
         if choice:
             used.add(choice.lower())
-        picked.append(choice)
+        # none usable: the model's best answer all the same, for the caller's validation to refuse with its
+        # reason (None says the row was not answered in time)
+        picked.append(choice or (finished[0][0] if finished else None))
     return picked

@@ -94,8 +94,10 @@ def test_the_pick_is_the_best_valid_candidate_distinct_across_rows():
     ]
     facts = [FACTS, FACTS, COMEDY]
     picked = pick_titles(candidates, facts, catalogue=CATALOGUE)
-    # "Toy Story" is a film not in the row; the second row may not repeat the first; nothing valid → None
-    assert picked == ["More Sci-Fi Like Alien", "More Alien", None]
+    # "Toy Story" is a film not in the row; the second row may not repeat the first; nothing valid: the
+    # best answer, for title_page to refuse with its reason
+    assert picked == ["More Sci-Fi Like Alien", "More Alien", "the"]
+    assert pick_titles([[(None, float("-inf"))]], [FACTS]) == [None]  # nothing finished: not in time
     taken = ["more sci-fi like alien"]
     assert pick_titles(candidates[:1], facts[:1], taken=taken, catalogue=CATALOGUE) == ["More Alien"]
 
