@@ -25,7 +25,7 @@ from pagegen.errors import ModelUnavailableError
 from pagegen.llm.backends import BackendError
 from pagegen.llm.titles import TitleFacts, _describe
 
-DECODER_VERSION = "constrained-1"
+DECODER_VERSION = "constrained-2"
 DEFAULT_DTYPE = "float32"
 CANDIDATES = 4  # sampled titles per row, the model's most likely valid one kept
 TEMPERATURE = 0.8
