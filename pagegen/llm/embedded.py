@@ -19,11 +19,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pagegen.errors import ModelUnavailableError
 from pagegen.llm.backends import BackendError
-from pagegen.llm.titles import TitleFacts, _describe
+
+if TYPE_CHECKING:
+    from pagegen.llm.titles import TitleFacts  # importing titles imports torch (the page model)
 
 DECODER_VERSION = "constrained-2"
 DEFAULT_DTYPE = "float32"
@@ -271,6 +273,8 @@ class EmbeddedBackend:
     def prompt_parts(self, facts: TitleFacts, tokenizer: Any) -> tuple[str, str]:
         """The prompt the model continues with one title, as a prefix every row shares (a few short,
         varied examples) and the row's own part; plain completion or through the chat template."""
+        from pagegen.llm.titles import _describe
+
         examples = "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
         row = f"Row: {_describe(facts)}\n"
         if self.prompt_form != "chat":
