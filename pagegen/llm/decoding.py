@@ -181,6 +181,22 @@ class TitleLogitsProcessor:
         return scores + mask
 
 
+class EnoughCandidates:
+    """A transformers ``StoppingCriteria``: the whole batch stops once every row has ``enough`` finished
+    candidates (the rest are mostly long ones wandering toward the word limit)."""
+
+    def __init__(self, *, per_row: int, prompt_length: int, ends: Sequence[int], enough: int) -> None:
+        self.per_row, self.prompt_length, self.ends, self.enough = per_row, prompt_length, set(ends), enough
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        finished = [any(t in self.ends for t in row[self.prompt_length :]) for row in input_ids.tolist()]
+        rows = [finished[i : i + self.per_row] for i in range(0, len(finished), self.per_row)]
+        done = all(sum(row) >= min(self.enough, self.per_row) for row in rows)
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+
+
 def pick_titles(
     candidates: Sequence[Sequence[tuple[str | None, float]]],
     facts: Sequence[TitleFacts],

@@ -31,6 +31,7 @@ DECODER_VERSION = "constrained-2"
 DEFAULT_DTYPE = "float32"
 CANDIDATES = 4  # sampled titles per row, the model's most likely valid one kept
 TEMPERATURE = 0.8
+ENOUGH = 2  # finished candidates per row after which a page's generation stops
 MAX_TITLE_TOKENS = 24  # a decade alone is 6 tokens
 TITLE_WORDS = 6  # at most, though validation allows more: short titles read better and finish sooner
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
@@ -151,6 +152,7 @@ class EmbeddedBackend:
         dtype: str = DEFAULT_DTYPE,
         candidates: int = CANDIDATES,
         prompt_form: str = "completion",
+        enough: int = ENOUGH,
     ) -> None:
         from pagegen.data import resolve_data_dir
 
@@ -159,6 +161,7 @@ class EmbeddedBackend:
         self.dtype = dtype
         self.candidates = candidates
         self.prompt_form = prompt_form
+        self.enough = enough
         self.name = f"embedded:{wheel.name}"
         # Cached titles (and refusals) of an earlier decoder are not this one's: the version keys the cache.
         self.model_name = f"{self.name}/{DECODER_VERSION}"
@@ -220,7 +223,7 @@ class EmbeddedBackend:
         ``pagegen.llm.decoding``), the valid one the model finds most likely kept, distinct across rows."""
         import torch
 
-        from pagegen.llm.decoding import TitleLogitsProcessor, pick_titles
+        from pagegen.llm.decoding import EnoughCandidates, TitleLogitsProcessor, pick_titles
 
         if not facts:
             return []
@@ -234,6 +237,7 @@ class EmbeddedBackend:
         processor = TitleLogitsProcessor(
             tokenizer, facts, per_row=self.candidates, prompt_length=length, ends=ends, max_words=TITLE_WORDS
         )
+        enough = EnoughCandidates(per_row=self.candidates, prompt_length=length, ends=ends, enough=self.enough)
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):
             cache = self._prefill(ids, mask, shared, model)
             if time.perf_counter() >= deadline:
@@ -250,6 +254,7 @@ class EmbeddedBackend:
                 top_k=0,
                 top_p=1.0,
                 logits_processor=[processor],
+                stopping_criteria=[enough],
                 max_time=max(deadline - time.perf_counter(), 0.01),
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=ends,

@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from pagegen.llm.decoding import TitleLogitsProcessor, WordTrie, allowed_words, pick_titles
+from pagegen.llm.decoding import EnoughCandidates, TitleLogitsProcessor, WordTrie, allowed_words, pick_titles
 from pagegen.llm.titles import MAX_WORDS, TitleFacts, title_page, validate_title
 from tests.factories import CATALOGUE, FACTS, make_page
 
@@ -138,3 +138,11 @@ def test_a_title_does_not_end_on_a_joining_word_or_say_a_word_twice():
 def test_a_candidate_forced_to_end_at_the_word_limit_is_not_picked():
     candidates = [[("More Alien Sci-Fi and a", -0.1), ("More Alien Alien", -0.2), ("More Sci-Fi", -0.9)]]
     assert pick_titles(candidates, [FACTS]) == ["More Sci-Fi"]
+
+
+def test_generation_stops_once_every_row_has_enough_finished_candidates():
+    stop = EnoughCandidates(per_row=2, prompt_length=1, ends=[NEWLINE], enough=1)
+    one_row_done = torch.tensor([[0, 65, NEWLINE], [0, 65, 66], [0, 65, 66], [0, 66, 66]])
+    assert not stop(one_row_done, None).any()
+    both_done = torch.tensor([[0, 65, NEWLINE], [0, 65, 66], [0, 65, 66], [0, NEWLINE, 0]])
+    assert stop(both_done, None).all()

@@ -61,8 +61,9 @@ def test_constrained_titles_are_valid_distinct_and_the_same_each_time(backend):
     facts = [TitleFacts.of(row) for row in make_page().rows]
     titles = backend.generate_titles(facts, deadline=time.perf_counter() + 60, catalogue=CATALOGUE)
     assert backend.generate_titles(facts, deadline=time.perf_counter() + 60, catalogue=CATALOGUE) == titles
-    written = [t for t in titles if t is not None]
-    assert written and len({t.lower() for t in written}) == len(written)
-    for title, row in zip(titles, facts, strict=True):
-        assert title is None or validate_title(title, row, catalogue=CATALOGUE) == (title, "")
+    # a row with no usable candidate gets the model's best answer, for title_page's validation to refuse
+    valid = [
+        t for t, row in zip(titles, facts, strict=True) if t and validate_title(t, row, catalogue=CATALOGUE)[0] == t
+    ]
+    assert valid and len({t.lower() for t in valid}) == len(valid)
     assert backend.generate_titles(facts, deadline=time.perf_counter()) == [None, None]
