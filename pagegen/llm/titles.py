@@ -352,7 +352,12 @@ def title_page(
     if missing and backend.generates:
         try:
             deadline = started + budget - BUDGET_RESERVE
-            generated = backend.generate([prompts[i] for i in missing], deadline=deadline, max_words=MAX_WORDS)
+            titler = getattr(backend, "generate_titles", None)  # a backend that decodes from the facts
+            if titler is not None:
+                earlier = [answers[i][0] for i in sorted(answers)]
+                generated = titler([facts[i] for i in missing], deadline=deadline, taken=earlier, catalogue=catalogue)
+            else:
+                generated = backend.generate([prompts[i] for i in missing], deadline=deadline, max_words=MAX_WORDS)
         except BackendError as error:
             generated, notice = (
                 [None] * len(missing),

@@ -53,3 +53,17 @@ def test_every_title_it_leaves_on_a_page_is_valid(backend):
             assert validate_title(after.title, facts, taken=taken, catalogue=CATALOGUE) == (after.title, "")
         else:
             assert after.title == before.title and after.title_note
+
+
+def test_constrained_titles_are_valid_distinct_and_the_same_each_time(backend):
+    from pagegen.llm.titles import TitleFacts
+
+    facts = [TitleFacts.of(row) for row in make_page().rows]
+    titles = backend.generate_titles(facts, deadline=time.perf_counter() + 60, catalogue=CATALOGUE)
+    assert backend.generate_titles(facts, deadline=time.perf_counter() + 60, catalogue=CATALOGUE) == titles
+    # a row with no usable candidate gets the model's best answer, for title_page's validation to refuse
+    valid = [
+        t for t, row in zip(titles, facts, strict=True) if t and validate_title(t, row, catalogue=CATALOGUE)[0] == t
+    ]
+    assert valid and len({t.lower() for t in valid}) == len(valid)
+    assert backend.generate_titles(facts, deadline=time.perf_counter()) == [None, None]
