@@ -11,7 +11,7 @@ import polars as pl
 from pagegen.data import Dataset, SynthConfig, load_dataset, synthesize, write_dataset
 from pagegen.evaluation.pages import IlpVersusGreedy, OptimizerPages, PagesReport
 from pagegen.evaluation.scenarios import OptimizerResult, ScenarioReport, ScenarioResult
-from pagegen.llm.titles import TitleFacts
+from pagegen.llm.title_rules import TitleFacts
 from pagegen.optimizer import Page, PageItem, PageRow, SolverReport
 from pagegen.rows import RowReason
 from pagegen.serving import PageService

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagegen.llm.titles import GENRE_NAMES, MAX_WORDS, TitleFacts, _mentions, validate_title
+from pagegen.llm.title_rules import GENRE_NAMES, MAX_WORDS, TitleFacts, mentions, validate_title
 
 # The forms of a genre a title may use (each names its genre for the validator).
 GENRE_FORMS: dict[str, tuple[str, ...]] = {
@@ -85,7 +85,7 @@ def allowed_words(facts: TitleFacts) -> list[str]:
     if facts.decade:
         words.append(facts.decade)
     general = [*ROW_TYPE_WORDS.get(facts.row_type, ()), *JOINING_WORDS]
-    words += [w for w in general if not any(_mentions(w, g) for g in GENRE_NAMES)]
+    words += [w for w in general if not any(mentions(w, g) for g in GENRE_NAMES)]
     return list(dict.fromkeys(w.rstrip(":") for w in words if w.rstrip(":")))
 
 

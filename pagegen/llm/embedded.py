@@ -25,7 +25,7 @@ from pagegen.errors import ModelUnavailableError
 from pagegen.llm.backends import BackendError
 
 if TYPE_CHECKING:
-    from pagegen.llm.titles import TitleFacts  # importing titles imports torch (the page model)
+    from pagegen.llm.title_rules import TitleFacts
 
 DECODER_VERSION = "constrained-2"
 DEFAULT_DTYPE = "float32"
@@ -36,7 +36,7 @@ MAX_TITLE_TOKENS = 24  # a decade alone is 6 tokens
 TITLE_WORDS = 6  # at most, though validation allows more: short titles read better and finish sooner
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
 # Short, varied examples: the model continues their pattern (one example alone, it copies).
-EXAMPLES = (  # each row described as titles._describe describes one
+EXAMPLES = (  # each row described as title_rules.describe_row describes one
     ('like the film "Alien"; genres Sci-Fi, Horror; 1970s; films "Aliens"', "If You Liked Alien"),
     ('the viewer\'s favourite genre; genres Comedy, Romance; 1990s; films "Clueless"', "Romantic Comedies for You"),
     (
@@ -285,10 +285,10 @@ class EmbeddedBackend:
     def prompt_parts(self, facts: TitleFacts, tokenizer: Any) -> tuple[str, str]:
         """The prompt the model continues with one title, as a prefix every row shares (a few short,
         varied examples) and the row's own part; plain completion or through the chat template."""
-        from pagegen.llm.titles import _describe
+        from pagegen.llm.title_rules import describe_row
 
         examples = "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
-        row = f"Row: {_describe(facts)}\n"
+        row = f"Row: {describe_row(facts)}\n"
         if self.prompt_form != "chat":
             return examples, row + "Title:"
         marker = "\u2063"  # where the row goes, split off the rendered template

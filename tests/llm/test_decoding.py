@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from pagegen.llm.decoding import EnoughCandidates, TitleLogitsProcessor, WordTrie, allowed_words, pick_titles
-from pagegen.llm.titles import MAX_WORDS, TitleFacts, title_page, validate_title
+from pagegen.llm.title_rules import MAX_WORDS, TitleFacts, validate_title
+from pagegen.llm.titles import title_page
 from tests.factories import CATALOGUE, FACTS, make_page
 
 NEWLINE, END = 10, 0  # the fake vocabulary: character codes, 0 the end of text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pagegen.llm.embedded import EmbeddedBackend, embedded_ready
-from pagegen.llm.titles import validate_title
+from pagegen.llm.title_rules import validate_title
 from tests.factories import CATALOGUE, FACTS, make_page
 
 DATA_DIR = Path(os.environ.get("PAGEGEN_DATA_DIR") or Path(__file__).resolve().parents[2] / "data")
@@ -30,7 +30,7 @@ def backend():
 
 
 def test_batch_generation_answers_every_prompt_and_keeps_the_deadline(backend):
-    from pagegen.llm.titles import title_prompt
+    from pagegen.llm.title_rules import title_prompt
 
     answers = backend.generate([title_prompt(FACTS)] * 3, deadline=time.perf_counter() + 30, max_words=7)
     assert len(answers) == 3 and all(isinstance(a, str) for a in answers)
@@ -40,7 +40,8 @@ def test_batch_generation_answers_every_prompt_and_keeps_the_deadline(backend):
 
 
 def test_every_title_it_leaves_on_a_page_is_valid(backend):
-    from pagegen.llm.titles import TitleFacts, title_page
+    from pagegen.llm.title_rules import TitleFacts
+    from pagegen.llm.titles import title_page
 
     original = make_page()
     titled, report = title_page(original, backend, catalogue=CATALOGUE, budget=30)
@@ -56,7 +57,7 @@ def test_every_title_it_leaves_on_a_page_is_valid(backend):
 
 
 def test_constrained_titles_are_valid_distinct_and_the_same_each_time(backend):
-    from pagegen.llm.titles import TitleFacts
+    from pagegen.llm.title_rules import TitleFacts
 
     facts = [TitleFacts.of(row) for row in make_page().rows]
     titles = backend.generate_titles(facts, deadline=time.perf_counter() + 60, catalogue=CATALOGUE)

@@ -13,18 +13,11 @@ from types import SimpleNamespace
 import pytest
 
 from pagegen.errors import ConfigError
-from pagegen.llm import titles
+from pagegen.llm import title_rules, titles
 from pagegen.llm.backends import BackendError, OllamaBackend, TemplateBackend
 from pagegen.llm.registry import make_backend
-from pagegen.llm.titles import (
-    TitleCache,
-    TitleFacts,
-    TitleReport,
-    format_titles,
-    title_page,
-    title_prompt,
-    validate_title,
-)
+from pagegen.llm.title_rules import TitleFacts, title_prompt, validate_title
+from pagegen.llm.titles import TitleCache, TitleReport, format_titles, title_page
 from pagegen.optimizer import Page, PageRow
 from tests.factories import CATALOGUE, FACTS, make_page
 from tests.loopback import QuietHandler, loopback_server, server_url
@@ -91,7 +84,7 @@ def test_the_catalogue_check_answers_as_the_per_film_regex_did():
     allowed_sets = [set(), {"alien", "aliens"}, {"star wars", "the godfather"}, {"seven (se7en)"}]
     cases = [(a, allowed) for a in answers for allowed in allowed_sets]
     by_regex = [_foreign_film_by_regex(a, allowed, TRICKY_FILMS) for a, allowed in cases]
-    assert [titles._foreign_film(a, allowed, TRICKY_FILMS) for a, allowed in cases] == by_regex
+    assert [title_rules._foreign_film(a, allowed, TRICKY_FILMS) for a, allowed in cases] == by_regex
     assert sum(film is not None for film in by_regex) > len(cases) / 3  # the cases do find films
 
 
