@@ -1,200 +1,172 @@
-"""Constrained title decoding for the embedded model: the model chooses the wording, the decoder keeps
-every candidate inside what a valid title can be.
+"""Grammar-constrained title decoding for the embedded model: the model chooses, the grammar
+(``pagegen.llm.grammar``) keeps every choice inside the titles its row may have.
 
-- Each row gets a word list: its genres and their forms, its anchor film's words, its decade, a small
-  vocabulary of its row type and a few joining words (none naming another genre). Words are spelled as
-  token sequences in a trie, so a candidate is always a run of whole allowed words.
-- The end of a title (newline or end-of-text) is allowed only once the words so far pass
-  ``validate_title`` for the row (grounded, no echo, no stray number, 2–7 words); after the last word
-  allowed, only the end is.
-- Several candidates per row are sampled in one batch; the valid one with the best length-normalised
-  log-probability is kept, distinct from the page's other titles.
+- A row's phrases are spelled as token sequences in a trie. At each step a candidate may take only a
+  token that continues one of them, or end (a newline) where a whole phrase is spelled.
+- Only the choices cost the model a step: where the trie leaves one way on (the rest of a film's name,
+  "… for You"), those tokens are taken without asking and fed to the model with its next step, and a
+  candidate leaves the batch as soon as it ends.
+- Each candidate samples from the model's own probabilities over the allowed tokens with its own seeded
+  generator, so the same row gets the same titles on any page, in any batch.
+- Several candidates per row; the valid one with the best mean log-probability (over the model's whole
+  vocabulary, at the steps where it chose) is kept, distinct from the page's other titles.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
+import math
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagegen.llm.title_rules import GENRE_NAMES, MAX_WORDS, TitleFacts, mentions, validate_title
-
-# The forms of a genre a title may use (each names its genre for the validator).
-GENRE_FORMS: dict[str, tuple[str, ...]] = {
-    "Action": ("Action", "Action-Packed"),
-    "Adventure": ("Adventure", "Adventures"),
-    "Animation": ("Animated", "Animation"),
-    "Children's": ("Children's", "Family", "Kids"),
-    "Comedy": ("Comedy", "Comedies", "Comedic"),
-    "Crime": ("Crime",),
-    "Documentary": ("Documentary", "Documentaries"),
-    "Drama": ("Drama",),
-    "Fantasy": ("Fantasy", "Fantastic"),
-    "Film-Noir": ("Film-Noir", "Noir"),
-    "Horror": ("Horror",),
-    "Musical": ("Musical", "Musicals"),
-    "Mystery": ("Mystery", "Mysteries"),
-    "Romance": ("Romance", "Romantic", "Romances"),
-    "Sci-Fi": ("Sci-Fi",),
-    "Thriller": ("Thriller", "Thrillers", "Thrilling"),
-    "War": ("War",),
-    "Western": ("Western", "Westerns"),
-}
-
-# Words a row of each type may use to say what it is.
-ROW_TYPE_WORDS: dict[str, tuple[str, ...]] = {
-    "top_picks": ("Top", "Picks", "Picked", "Best", "Personal", "Favorites", "Choice", "Just", "Made", "Handpicked"),
-    "because_you_watched": ("More", "Like", "If", "Liked", "Loved", "Enjoyed", "Fans", "After", "Similar", "Spirit"),
-    "up_next": ("Up", "Next", "Continue", "Keep", "Watching", "Queue", "Coming"),
-    "new_for_you": ("New", "Fresh", "Arrivals", "Just", "Added", "Arrived"),
-    "trending": ("Trending", "Popular", "Now", "Everyone", "Hot", "Right", "Watching", "Talk", "Town"),
-    "genre": ("Favorite", "Favourite", "Pure", "Essential", "Picks"),
-    "hidden_gems": ("Hidden", "Gems", "Gem", "Underrated", "Overlooked", "Under", "Radar"),
-    "explore": ("Explore", "Discover", "Try", "Something", "New", "Different", "Venture", "Into"),
-}
-
-JOINING_WORDS = (
-    "The", "the", "of", "and", "&", "for", "You", "you", "Your", "your", "in", "with", "from", "a", "A", "to",
-    "Films", "Movies", "Stories", "Tales", "Classics", "Classic", "Great", "Greatest", "Modern", "Timeless",
-    "Must-See", "Night", "Era", "Favorites", "Worth", "Seeing", "Unforgettable", "Beloved", "Epic",
-)  # fmt: skip
-
-
-# Words a title does not end on ("Classic Drama with a").
-DANGLING = frozenset((
-    "of", "and", "&", "for", "the", "The", "with", "a", "A", "to", "in", "from", "Your", "your", "If", "Like",
-    "After", "Into", "Under", "Up", "Right", "Just", "Made", "Spirit", "Similar", "Keep", "Continue", "Try",
-))  # fmt: skip
-
-
-def well_formed(text: str) -> bool:
-    """Beyond validation: the title does not end on a joining word nor say a word twice."""
-    words = text.split()
-    content = [w.lower() for w in words if w not in JOINING_WORDS]
-    return bool(words) and words[-1] not in DANGLING and len(set(content)) == len(content)
-
-
-def allowed_words(facts: TitleFacts) -> list[str]:
-    """The words a title for this row may be made of (whole words, in the case given)."""
-    words: list[str] = []
-    for genre in facts.genres:
-        words += GENRE_FORMS.get(genre, (genre,))
-    if facts.anchor_title:
-        words += re.findall(r"[\w'&:.-]+", facts.anchor_title)
-    if facts.decade:
-        words.append(facts.decade)
-    general = [*ROW_TYPE_WORDS.get(facts.row_type, ()), *JOINING_WORDS]
-    words += [w for w in general if not any(mentions(w, g) for g in GENRE_NAMES)]
-    return list(dict.fromkeys(w.rstrip(":") for w in words if w.rstrip(":")))
+from pagegen.llm.title_rules import TitleFacts, validate_title
 
 
 @dataclass
 class _Node:
     children: dict[int, _Node] = field(default_factory=dict)
-    end: bool = False  # a whole word ends here
+    end: bool = False  # a whole phrase is spelled here
 
 
-class WordTrie:
-    """Allowed words as token-id sequences, each spelled with a leading space (the way a title
-    continues ``Title:``)."""
+class PhraseTrie:
+    """Phrases as token-id sequences, each spelled with a leading space (the way a title continues
+    ``Title:``); words are encoded once each, as the tokenizer splits text at spaces anyway."""
 
-    def __init__(self, tokenizer: Any, words: Iterable[str]) -> None:
+    def __init__(self, tokenizer: Any, phrases: Iterable[str], spelled: dict[str, list[int]] | None = None) -> None:
         self.root = _Node()
-        for word in words:
+        spelled = {} if spelled is None else spelled  # word → tokens, shared across a page's rows
+        for phrase in phrases:
             node = self.root
-            for token in tokenizer.encode(" " + word, add_special_tokens=False):
-                node = node.children.setdefault(token, _Node())
+            for word in phrase.split():
+                if word not in spelled:
+                    spelled[word] = tokenizer.encode(" " + word, add_special_tokens=False)
+                for token in spelled[word]:
+                    node = node.children.setdefault(token, _Node())
             node.end = True
 
     def walk(self, tokens: Sequence[int]) -> _Node | None:
-        """The node after ``tokens`` (words restarting at the root whenever one ends), or None off the trie."""
-        node = self.root
+        node: _Node | None = self.root
         for token in tokens:
-            if token in node.children:
-                node = node.children[token]
-            elif node.end and token in self.root.children:
-                node = self.root.children[token]
-            else:
-                return None
+            node = node.children.get(token) if node else None
         return node
 
 
-class TitleLogitsProcessor:
-    """A transformers ``LogitsProcessor``: row ``r``'s candidates (rows ``r * per_row`` … of the batch)
-    may only spell allowed words, and end only once their text is a valid title."""
-
-    def __init__(
-        self,
-        tokenizer: Any,
-        facts: Sequence[TitleFacts],
-        *,
-        per_row: int,
-        prompt_length: int,
-        ends: Sequence[int],
-        max_words: int = MAX_WORDS,
-    ) -> None:
-        self.tokenizer = tokenizer
-        self.facts = list(facts)
-        self.tries = [WordTrie(tokenizer, allowed_words(f)) for f in self.facts]
-        self.per_row = per_row
-        self.prompt_length = prompt_length
-        self.ends = list(ends)
-        self.max_words = min(max_words, MAX_WORDS)
-        self._valid: dict[tuple[int, str], bool] = {}
-
-    def can_end(self, row: int, text: str) -> bool:
-        """Whether a title may end after ``text``: valid, not ending on a joining word, no word twice."""
-        key = (row, text)
-        if key not in self._valid:
-            self._valid[key] = well_formed(text) and validate_title(text, self.facts[row])[0] is not None
-        return self._valid[key]
-
-    def allowed(self, row: int, tokens: Sequence[int]) -> list[int]:
-        """The token ids that may come next after ``tokens`` (the candidate's title so far)."""
-        trie = self.tries[row]
-        node = trie.walk(tokens)
-        if node is None:
-            return self.ends  # off the word list (cannot happen under this processor): finish, validation refuses
-        options = list(node.children)
-        if node.end:
-            text = self.tokenizer.decode(list(tokens))
-            words = len(text.split())
-            if words >= self.max_words:
-                options = []
-            else:
-                options += [t for t in trie.root.children if t not in node.children]
-            if self.can_end(row, text):
-                options += self.ends
-        return options or self.ends
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        import torch
-
-        mask = torch.full_like(scores, float("-inf"))
-        for index, sequence in enumerate(input_ids.tolist()):
-            generated = sequence[self.prompt_length :]
-            if generated and generated[-1] in self.ends:
-                mask[index, self.ends] = 0  # finished: padding follows
-                continue
-            mask[index, self.allowed(index // self.per_row, generated)] = 0
-        return scores + mask
+@dataclass
+class _Candidate:
+    row: int
+    rng: random.Random
+    node: _Node
+    pending: list[int]  # tokens the model has yet to read
+    tokens: list[int] = field(default_factory=list)  # the title so far
+    logprob: float = 0.0
+    choices: int = 0
+    done: bool = False
 
 
-class EnoughCandidates:
-    """A transformers ``StoppingCriteria``: the whole batch stops once every row has ``enough`` finished
-    candidates (the rest are mostly long ones wandering toward the word limit)."""
+def row_seed(facts: TitleFacts) -> int:
+    """A seed from the row's facts alone: its titles never depend on the page around it."""
+    return int.from_bytes(hashlib.sha256(repr(facts).encode()).digest()[:8], "big")
 
-    def __init__(self, *, per_row: int, prompt_length: int, ends: Sequence[int], enough: int) -> None:
-        self.per_row, self.prompt_length, self.ends, self.enough = per_row, prompt_length, set(ends), enough
 
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
+def sample_titles(
+    model: Any,
+    tokenizer: Any,
+    cache: Any,
+    mask: Any,
+    last: Sequence[int],
+    tries: Sequence[PhraseTrie],
+    seeds: Sequence[int],
+    *,
+    per_row: int,
+    end: int,
+    temperature: float,
+    deadline: float,
+) -> list[list[tuple[str | None, float]]]:
+    """``per_row`` sampled titles per row with their scores (None for one not finished by the deadline).
 
-        finished = [any(t in self.ends for t in row[self.prompt_length :]) for row in input_ids.tolist()]
-        rows = [finished[i : i + self.per_row] for i in range(0, len(finished), self.per_row)]
-        done = all(sum(row) >= min(self.enough, self.per_row) for row in rows)
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+    ``cache`` holds the model's state over every prompt but its last token (``last``), one prompt per row,
+    ``mask`` their attention mask; both are repeated here for the candidates."""
+    import torch
+
+    cache.batch_repeat_interleave(per_row)
+    mask = mask.repeat_interleave(per_row, 0)
+    lengths = mask.sum(-1)
+    candidates = [
+        _Candidate(row=r, rng=random.Random(seeds[r] * 131 + k), node=tries[r].root, pending=[last[r]])
+        for r in range(len(tries))
+        for k in range(per_row)
+    ]
+    for candidate in candidates:
+        _take_forced(candidate, end)
+    active = candidates
+    head = model.get_output_embeddings()
+    while time.perf_counter() < deadline:
+        keep = [i for i, c in enumerate(active) if not c.done]
+        if not keep:
+            break
+        if len(keep) < len(active):  # the finished leave the batch
+            cache.batch_select_indices(torch.tensor(keep, dtype=torch.long))
+            mask, lengths = mask[keep], lengths[keep]
+            active = [active[i] for i in keep]
+        width = max(len(c.pending) for c in active)
+        ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(c.pending)) + c.pending for c in active])
+        step_mask = torch.tensor([[0] * (width - len(c.pending)) + [1] * len(c.pending) for c in active])
+        positions = lengths[:, None] + (step_mask.cumsum(-1) - 1).clamp(min=0)
+        mask = torch.cat([mask, step_mask], dim=1)
+        hidden = model.model(
+            input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True
+        ).last_hidden_state[:, -1]
+        logprobs = head(hidden).float().log_softmax(-1)
+        lengths = lengths + step_mask.sum(-1)
+        for index, candidate in enumerate(active):
+            options = _options(candidate.node, end)
+            allowed = logprobs[index, options]
+            weights = (allowed / temperature).softmax(-1).tolist()
+            choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
+            candidate.logprob += float(allowed[choice])
+            candidate.choices += 1
+            _advance(candidate, options[choice], end)
+    titles: list[list[tuple[str | None, float]]] = [[] for _ in tries]
+    for candidate in candidates:
+        if candidate.done:
+            score = candidate.logprob / max(candidate.choices, 1)
+            titles[candidate.row].append((tokenizer.decode(candidate.tokens).strip(), score))
+        else:
+            titles[candidate.row].append((None, -math.inf))  # not finished in time
+    return titles
+
+
+def _options(node: _Node, end: int) -> list[int]:
+    return [*node.children, *([end] if node.end else [])]
+
+
+def _advance(candidate: _Candidate, token: int, end: int) -> None:
+    if token == end:
+        candidate.done = True
+        return
+    candidate.node = candidate.node.children[token]
+    candidate.tokens.append(token)
+    candidate.pending = [token]
+    _take_forced(candidate, end)
+
+
+def _take_forced(candidate: _Candidate, end: int) -> None:
+    """Take the tokens the trie leaves no choice about (queued for the model to read with its next
+    step); a phrase that can only end, ends (an empty trie ends at once, with no title)."""
+    while True:
+        options = _options(candidate.node, end)
+        if options in ([], [end]):
+            candidate.done = True
+            return
+        if len(options) > 1:
+            return
+        token = options[0]
+        candidate.node = candidate.node.children[token]
+        candidate.tokens.append(token)
+        candidate.pending.append(token)
 
 
 def pick_titles(
@@ -206,21 +178,14 @@ def pick_titles(
 ) -> list[str | None]:
     """Per row, the best-scored candidate that passes validation and no other row has (rows in order);
     where none does, the best finished one (the caller's validation refuses it with its reason), None
-    where no candidate finished. A quick substring test stands in for the catalogue check (it refuses
-    at least what the validator's word-bounded one does)."""
-    names = [n.lower() for n in catalogue if len(n) >= 5]
+    where no candidate finished."""
     used = {t.lower() for t in taken}
     picked: list[str | None] = []
     for row_candidates, row_facts in zip(candidates, facts, strict=True):
-        own = {t.lower() for t in (*row_facts.item_titles, row_facts.anchor_title or "")}
         finished = sorted((c for c in row_candidates if c[0]), key=lambda c: -c[1])
-        choice = None
-        for text, _ in finished:
-            title, _why = validate_title(text or "", row_facts, taken=used) if well_formed(text or "") else (None, "")
-            lowered = (title or "").lower()
-            if title and not any(n in lowered and n not in own for n in names):
-                choice = title
-                break
+        choice = next(
+            (t for t, _ in finished if validate_title(t or "", row_facts, taken=used, catalogue=catalogue)[0]), None
+        )
         if choice:
             used.add(choice.lower())
         # none usable: the model's best answer all the same, for the caller's validation to refuse with its

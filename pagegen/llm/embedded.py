@@ -27,28 +27,40 @@ from pagegen.llm.backends import BackendError
 if TYPE_CHECKING:
     from pagegen.llm.title_rules import TitleFacts
 
-DECODER_VERSION = "constrained-2"
+
+DECODER_VERSION = "grammar-1"
 DEFAULT_DTYPE = "float32"
-CANDIDATES = 4  # sampled titles per row, the model's most likely valid one kept
-TEMPERATURE = 0.8
-ENOUGH = 2  # finished candidates per row after which a page's generation stops
-MAX_TITLE_TOKENS = 24  # a decade alone is 6 tokens
-TITLE_WORDS = 6  # at most, though validation allows more: short titles read better and finish sooner
+CANDIDATES = 2  # sampled titles per row, the model's most likely valid one kept (the other stands by)
+TEMPERATURE = 1.0
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
-# Short, varied examples: the model continues their pattern (one example alone, it copies).
-EXAMPLES = (  # each row described as title_rules.describe_row describes one
-    ('like the film "Alien"; genres Sci-Fi, Horror; 1970s; films "Aliens"', "If You Liked Alien"),
-    ('the viewer\'s favourite genre; genres Comedy, Romance; 1990s; films "Clueless"', "Romantic Comedies for You"),
-    (
-        'films many people are watching right now; genres Action, Thriller; films "Speed"',
-        "Popular Action Thrillers Now",
-    ),
-    (
-        'lesser-known films the viewer may love; genres Crime, Drama; 1950s; films "Touch of Evil"',
-        "Hidden Crime Gems of the 1950s",
-    ),
-    ('a genre the viewer has not tried yet; genres Western; films "Unforgiven"', "Discover Classic Westerns"),
+# What a row is, in the few words the model reads (its facts follow).
+ROW_KINDS = {
+    "top_picks": "top picks",
+    "because_you_watched": "because you watched",
+    "up_next": "up next",
+    "new_for_you": "new for you",
+    "trending": "trending",
+    "genre": "favourite genre",
+    "hidden_gems": "hidden gems",
+    "explore": "explore a new genre",
+}
+# Short, varied examples in the grammar's own words: the model continues their pattern.
+EXAMPLES = (
+    ("because you watched Alien; Sci-Fi, Horror; 1970s", "If You Liked Alien"),
+    ("favourite genre; Comedy, Romance; 1990s", "Feel-Good Romantic Comedies"),
+    ("trending; Action, Thriller", "Popular Action Right Now"),
+    ("hidden gems; Crime, Drama; 1950s", "Overlooked Crime Stories of the 1950s"),
+    ("top picks; Drama, War", "Powerful Dramas Picked for You"),
+    ("explore a new genre; Western", "Venture Into Westerns"),
 )
+
+
+def row_line(facts: TitleFacts) -> str:
+    """A row as the model reads it: what kind of row (with its film), its genres, its decade."""
+    kind = ROW_KINDS[facts.row_type]
+    if facts.row_type == "because_you_watched" and facts.anchor_title:
+        kind = f"{kind} {facts.anchor_title}"
+    return "; ".join(p for p in (kind, ", ".join(facts.genres), facts.decade) if p)
 
 
 @dataclass(frozen=True)
@@ -151,8 +163,7 @@ class EmbeddedBackend:
         *,
         dtype: str = DEFAULT_DTYPE,
         candidates: int = CANDIDATES,
-        prompt_form: str = "completion",
-        enough: int = ENOUGH,
+        temperature: float = TEMPERATURE,
     ) -> None:
         from pagegen.data import resolve_data_dir
 
@@ -160,8 +171,7 @@ class EmbeddedBackend:
         self.wheel = wheel
         self.dtype = dtype
         self.candidates = candidates
-        self.prompt_form = prompt_form
-        self.enough = enough
+        self.temperature = temperature
         self.name = f"embedded:{wheel.name}"
         # Cached titles (and refusals) of an earlier decoder are not this one's: the version keys the cache.
         self.model_name = f"{self.name}/{DECODER_VERSION}"
@@ -226,86 +236,52 @@ class EmbeddedBackend:
         taken: Sequence[str] = (),
         catalogue: Sequence[str] = (),
     ) -> list[str | None]:
-        """One title per row, or None: ``self.candidates`` constrained samples per row in one batch (see
+        """One title per row, or None: ``self.candidates`` samples per row inside the row's grammar (see
         ``pagegen.llm.decoding``), the valid one the model finds most likely kept, distinct across rows."""
         import torch
 
-        from pagegen.llm.decoding import EnoughCandidates, TitleLogitsProcessor, pick_titles
+        from pagegen.llm.decoding import PhraseTrie, pick_titles, row_seed, sample_titles
+        from pagegen.llm.grammar import title_phrases
 
         if not facts:
             return []
         tokenizer, model = self.load(prepare=False)  # inside the page budget: never fetch or convert
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0.05:
+        if deadline - time.perf_counter() <= 0.05:
             return [None] * len(facts)
-        ids, mask, shared = self._title_batch(facts, tokenizer)
-        length = ids.shape[1]
-        ends = sorted({tokenizer.encode("\n", add_special_tokens=False)[-1], tokenizer.eos_token_id})
-        processor = TitleLogitsProcessor(
-            tokenizer, facts, per_row=self.candidates, prompt_length=length, ends=ends, max_words=TITLE_WORDS
-        )
-        enough = EnoughCandidates(per_row=self.candidates, prompt_length=length, ends=ends, enough=self.enough)
-        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+        spelled: dict[str, list[int]] = {}
+        tries = [PhraseTrie(tokenizer, title_phrases(f), spelled) for f in facts]
+        ids, mask, shared = self._title_batch(facts)
+        with torch.inference_mode():
             cache = self._prefill(ids, mask, shared, model)
-            if time.perf_counter() >= deadline:
-                return [None] * len(facts)
-            cache.batch_repeat_interleave(self.candidates)
-            torch.manual_seed(0)  # the same page, the same titles
-            output = model.generate(
-                input_ids=ids.repeat_interleave(self.candidates, 0),
-                attention_mask=mask.repeat_interleave(self.candidates, 0),
-                past_key_values=cache,
-                max_new_tokens=MAX_TITLE_TOKENS,
-                do_sample=True,
-                temperature=TEMPERATURE,
-                top_k=0,
-                top_p=1.0,
-                logits_processor=[processor],
-                stopping_criteria=[enough],
-                max_time=max(deadline - time.perf_counter(), 0.01),
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=ends,
-                return_dict_in_generate=True,
-                output_logits=True,
+            candidates = sample_titles(
+                model,
+                tokenizer,
+                cache,
+                mask[:, :-1],
+                ids[:, -1].tolist(),
+                tries,
+                [row_seed(f) for f in facts],
+                per_row=self.candidates,
+                end=tokenizer.encode("\n", add_special_tokens=False)[-1],
+                temperature=self.temperature,
+                deadline=deadline,
             )
-        sequences = output.sequences
-        steps = torch.stack(output.logits, dim=1).float().log_softmax(-1)  # the model's own distribution
-        chosen = sequences[:, length:]
-        token_logprobs = steps.gather(-1, chosen[:, : steps.shape[1], None]).squeeze(-1)
-        candidates: list[list[tuple[str | None, float]]] = [[] for _ in facts]
-        for index, row in enumerate(chosen.tolist()):
-            end = next((i for i, t in enumerate(row) if t in ends), None)
-            if end is None:
-                candidates[index // self.candidates].append((None, float("-inf")))  # cut short: no title
-                continue
-            score = float(token_logprobs[index, : end + 1].mean())
-            candidates[index // self.candidates].append((tokenizer.decode(row[:end]).strip(), score))
         return pick_titles(candidates, facts, taken=taken, catalogue=catalogue)
 
-    def prompt_parts(self, facts: TitleFacts, tokenizer: Any) -> tuple[str, str]:
-        """The prompt the model continues with one title, as a prefix every row shares (a few short,
-        varied examples) and the row's own part; plain completion or through the chat template."""
-        from pagegen.llm.title_rules import describe_row
-
+    def prompt_parts(self, facts: TitleFacts) -> tuple[str, str]:
+        """The prompt the model continues with one title: a prefix every row shares (a few short, varied
+        examples) and the row's own line. Plain completion: at this size the model continues a few-shot
+        prompt far better than it follows chat instructions."""
         examples = "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
-        row = f"Row: {describe_row(facts)}\n"
-        if self.prompt_form != "chat":
-            return examples, row + "Title:"
-        marker = "\u2063"  # where the row goes, split off the rendered template
-        messages = [
-            {"role": "system", "content": "You write short, catchy titles for rows of films on a streaming page."},
-            {"role": "user", "content": f"{examples}{marker}Write the title of this row."},
-        ]
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        prefix, rest = text.split(marker)
-        return prefix, row + rest + "Title:"
+        return examples, f"Row: {row_line(facts)}\nTitle:"
 
-    def _title_batch(self, facts: Sequence[TitleFacts], tokenizer: Any) -> tuple[Any, Any, int]:
+    def _title_batch(self, facts: Sequence[TitleFacts]) -> tuple[Any, Any, int]:
         """Token ids and attention mask of every row's prompt: the shared prefix, padding, the row's part
         (padding in the middle, so the prefix is the same tokens at the same positions for every row)."""
         import torch
 
-        parts = [self.prompt_parts(f, tokenizer) for f in facts]
+        tokenizer, _ = self.load(prepare=False)
+        parts = [self.prompt_parts(f) for f in facts]
         prefix = tokenizer.encode(parts[0][0], add_special_tokens=False)
         rows = [tokenizer.encode(own, add_special_tokens=False) for _, own in parts]
         width = max(len(r) for r in rows)
@@ -316,7 +292,7 @@ class EmbeddedBackend:
 
     def _prefill(self, ids: Any, mask: Any, shared: int, model: Any) -> Any:
         """The model's cache over all but each prompt's last token: the shared prefix computed once per
-        process, then every row's own part in one pass (generation then samples the candidates)."""
+        process, then every row's own part in one pass."""
         import copy
 
         import torch
@@ -325,18 +301,16 @@ class EmbeddedBackend:
         key = (id(model), prefix)
         if key not in _PREFIX_CACHE:
             _PREFIX_CACHE.clear()
-            _PREFIX_CACHE[key] = model(input_ids=torch.tensor([prefix]), use_cache=True).past_key_values
+            _PREFIX_CACHE[key] = model.model(input_ids=torch.tensor([prefix]), use_cache=True).past_key_values
         cache = copy.deepcopy(_PREFIX_CACHE[key])
         cache.batch_repeat_interleave(ids.shape[0])
-        start = shared
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        model(
-            input_ids=ids[:, start:-1],
+        model.model(
+            input_ids=ids[:, shared:-1],
             attention_mask=mask[:, :-1],
-            position_ids=positions[:, start:-1],
-            past_key_values=cache,
+            position_ids=positions[:, shared:-1],
+            cache=cache,
             use_cache=True,
-            logits_to_keep=1,
         )
         return cache
 

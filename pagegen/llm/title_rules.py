@@ -138,27 +138,51 @@ def _copied_word(text: str, facts: TitleFacts) -> str | None:
     own = STOCK_WORDS | {w for phrases in ROW_WORDS.values() for p in phrases for w in _letter_words(p)}
     if not hostile_anchor:
         own |= set(_letter_words(anchor))
-    stems = [w[:5] for genre in facts.genres for w in _letter_words(genre)]
     for word in _letter_words(text):
-        if len(word) > 2 and word in foreign and word not in own and not any(word.startswith(s) for s in stems):
+        if len(word) > 2 and word in foreign and word not in own and not any(mentions(word, g) for g in facts.genres):
             return word
     return None
 
 
+# Words that name a genre beyond the forms of its name's first five letters.
+GENRE_ALIASES = {"Drama": ("dramas", "dramatic"), "Children's": ("family", "kids"), "Film-Noir": ("noir",)}
+
+
 def mentions(text: str, genre: str) -> bool:
-    """Whether ``text`` names ``genre`` (or a form of it: "Comedies", "Romantic", "Thrillers")."""
+    """Whether ``text`` names ``genre`` (or a form of it: "Comedies", "Romantic", "Thrillers", "Family")."""
     stem = genre.lower()[:5]
-    return re.search(rf"\b{re.escape(stem)}" + (r"\b" if len(genre) <= 5 else ""), text.lower()) is not None
+    lowered = text.lower()
+    if re.search(rf"\b{re.escape(stem)}" + (r"\b" if len(genre) <= 5 else ""), lowered):
+        return True
+    return any(re.search(rf"\b{alias}\b", lowered) for alias in GENRE_ALIASES.get(genre, ()))
 
 
 def _grounded(text: str, facts: TitleFacts) -> bool:
     """Whether a title says something its row is about: a genre, the anchor film, or a word of its
     row type (a decade alone is not enough: "The 1990s" fits any row)."""
     lowered = text.lower()
-    stems = [g.lower()[:5] for g in facts.genres] + list(ROW_WORDS[facts.row_type])
+    stems = list(ROW_WORDS[facts.row_type])
     if facts.anchor_title and not _reads_like_instruction(facts.anchor_title):
         stems += [w.lower() for w in re.findall(r"[\w']{4,}", facts.anchor_title)]
-    return any(stem in lowered for stem in stems)
+        if re.search(rf"(?<!\w){re.escape(film_name(facts.anchor_title).lower())}(?!\w)", lowered):
+            return True  # named whole, a short name grounds a title too ("More Like Up")
+    return any(mentions(text, g) for g in facts.genres) or any(stem in lowered for stem in stems)
+
+
+def film_name(title: str) -> str:
+    """A film's title as a carousel title names it: no alternative title in brackets, a subtitle's colon
+    dropped ("When the Cats Away (Chacun cherche son chat)" → "When the Cats Away", "The Godfather: Part
+    II" → "The Godfather Part II")."""
+    return " ".join(re.sub(r"\s*\([^)]*\)", " ", title).replace(":", " ").split())
+
+
+def _without_own_films(text: str, facts: TitleFacts) -> str:
+    """``text`` with the row's own films' names cut out (a film may be named after another film, or a
+    genre: "Fantasia", "True Romance"), so the checks for other films and genres see only the rest."""
+    for title in sorted({*facts.item_titles, facts.anchor_title or ""} - {""}, key=len, reverse=True):
+        for name in {title, film_name(title)}:
+            text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.I)
+    return text
 
 
 def _foreign_film(text: str, allowed: set[str], catalogue: Iterable[str]) -> str | None:
@@ -196,10 +220,11 @@ def validate_title(
     if numbers:
         return None, f"a number not in its facts ({', '.join(sorted(numbers))})"
     allowed = {t.lower() for t in (*facts.item_titles, facts.anchor_title or "")}
-    film = _foreign_film(text, allowed, catalogue)
+    others = _without_own_films(text, facts)  # "More Like James and the Giant Peach" names no "Giant"
+    film = _foreign_film(others, allowed, catalogue)
     if film is not None:
         return None, f"names a film not in the row ({film})"
-    foreign = [g for g in GENRE_NAMES if mentions(text, g) and not any(f.startswith(g) for f in facts.genres)]
+    foreign = [g for g in GENRE_NAMES if mentions(others, g) and not any(f.startswith(g) for f in facts.genres)]
     if foreign:
         return None, f"names a genre its row is not about ({foreign[0]})"
     if _PROMPT_WORDS.search(text) or text.lower() in title_prompt(facts).lower().replace('"', ""):

@@ -1,24 +1,28 @@
-"""Constrained title decoding, with a character-level fake tokenizer and random "model" scores: whatever
-the model prefers, a candidate only spells the row's allowed words and ends only as a valid title."""
+"""Grammar-constrained title decoding, with a character-level fake tokenizer and a random "model":
+whatever the model prefers, a candidate spells one of its row's phrases, and the same row gets the same
+titles in any batch."""
 
 from __future__ import annotations
 
-import re
+import time
 
 import pytest
 import torch
 
-from pagegen.llm.decoding import EnoughCandidates, TitleLogitsProcessor, WordTrie, allowed_words, pick_titles
-from pagegen.llm.title_rules import MAX_WORDS, TitleFacts, validate_title
+from pagegen.llm.decoding import PhraseTrie, pick_titles, row_seed, sample_titles
+from pagegen.llm.grammar import genre_phrases, title_phrases
+from pagegen.llm.title_rules import MAX_WORDS, TitleFacts, mentions, validate_title
 from pagegen.llm.titles import title_page
 from tests.factories import CATALOGUE, FACTS, make_page
 
-NEWLINE, END = 10, 0  # the fake vocabulary: character codes, 0 the end of text
+NEWLINE, PAD = 10, 0  # the fake vocabulary: character codes
 VOCAB = 256
 
 
 class CharTokenizer:
     """One token per character (code < 256)."""
+
+    pad_token_id = PAD
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         return [ord(c) for c in text if ord(c) < VOCAB]
@@ -27,64 +31,123 @@ class CharTokenizer:
         return "".join(chr(t) for t in tokens if t)
 
 
+class FakeCache:
+    """Just enough of a transformers cache: its batch, repeated and selected as the decoder asks."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = list(range(rows))
+
+    def batch_repeat_interleave(self, times: int) -> None:
+        self.rows = [r for r in self.rows for _ in range(times)]
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self.rows = [self.rows[i] for i in indices.tolist()]
+
+
+class RandomModel(torch.nn.Module):
+    """A "model" whose next-token scores are a fixed random function of the last token read: the
+    decoder must keep to the grammar whatever they are. Counts the tokens it reads."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.table = torch.randn((VOCAB, VOCAB), generator=generator) * 3
+        self.head = torch.nn.Identity()
+        self.read: list[int] = []  # tokens per call
+
+    def get_output_embeddings(self):
+        return self.head
+
+    def model(self, *, input_ids, attention_mask, position_ids, cache, use_cache):
+        assert len(cache.rows) == input_ids.shape[0] == attention_mask.shape[0]
+        assert attention_mask.shape[1] > input_ids.shape[1]  # the prompt's mask comes first
+        self.read.append(int(attention_mask[:, -input_ids.shape[1] :].sum()))
+
+        class Output:
+            last_hidden_state = self.table[input_ids]
+
+        return Output()
+
+
 COMEDY = TitleFacts.of(make_page().rows[1])
 
 
-def test_allowed_words_hold_the_rows_facts_and_no_other_genre():
-    words = allowed_words(FACTS)  # because you watched Alien: Sci-Fi, Action; 1980s
-    assert {"Alien", "Sci-Fi", "Action", "More", "Like"} <= set(words)
-    assert not {"Comedies", "Romantic", "Thrillers", "Drama"} & set(words)
-    assert all(not re.search(r"\d", w) or w == FACTS.decade for w in words)
-    assert {"Comedy", "Comedies", "Favorite"} <= set(allowed_words(COMEDY))
+def decode(facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: float | None = None, model=None):
+    tokenizer = CharTokenizer()
+    tries = [PhraseTrie(tokenizer, title_phrases(f)) for f in facts]
+    return sample_titles(
+        model or RandomModel(seed),
+        tokenizer,
+        FakeCache(len(facts)),
+        torch.ones((len(facts), 4), dtype=torch.long),
+        [ord(":")] * len(facts),
+        tries,
+        [row_seed(f) for f in facts],
+        per_row=per_row,
+        end=NEWLINE,
+        temperature=1.0,
+        deadline=time.perf_counter() + 60 if deadline is None else deadline,
+    )
 
 
-def test_the_trie_spells_whole_words_only():
-    trie = WordTrie(CharTokenizer(), ["More", "Alien"])
+def test_every_phrase_of_the_grammar_is_a_valid_title_of_its_row():
+    for facts in (FACTS, COMEDY):  # because you watched Alien (Sci-Fi, Action; 1980s); Comedy for you
+        phrases = title_phrases(facts)
+        assert len(phrases) > 15
+        for phrase in phrases:
+            assert validate_title(phrase, facts, catalogue=CATALOGUE) == (phrase, ""), phrase
+    assert all("Alien" in p for p in title_phrases(FACTS))  # a because-you-watched title names its film
+    assert all(mentions(p, "Comedy") for p in title_phrases(COMEDY))  # a genre row's title names its genre
+
+
+def test_genre_phrases_name_the_first_genre_and_qualify_it_by_the_others():
+    assert genre_phrases(("Comedy", "Romance")) == [
+        "Comedies", "Comedy", "Comedy Films", "Romantic Comedies", "Comedy Romances",
+    ]  # fmt: skip
+    assert genre_phrases(()) == [] and genre_phrases(("Unknown",)) == []
+
+
+def test_the_trie_spells_whole_phrases_only():
+    trie = PhraseTrie(CharTokenizer(), ["More Like Alien", "More Alien"])
     encode = CharTokenizer().encode
     assert trie.walk(encode(" More Alien")).end
-    assert not trie.walk(encode(" Mor")).end
-    assert trie.walk(encode(" Mores")) is None
+    assert not trie.walk(encode(" More Like")).end
+    assert trie.walk(encode(" More Aliens")) is None
 
 
-def decode(processor: TitleLogitsProcessor, rows: int, seed: int) -> list[str]:
-    """Greedy decoding of ``rows`` candidates over random scores through ``processor``."""
-    generator = torch.Generator().manual_seed(seed)
-    prompt = [ord(":")] * processor.prompt_length
-    sequences = [list(prompt) for _ in range(rows)]
-    for _ in range(80):
-        scores = torch.rand((rows, VOCAB), generator=generator)
-        masked = processor(torch.tensor(sequences), scores)
-        for sequence, token in zip(sequences, masked.argmax(-1).tolist(), strict=True):
-            sequence.append(NEWLINE if sequence[-1] in (NEWLINE, END) else token)
-        if all(s[-1] in (NEWLINE, END) for s in sequences):
-            break
-    return [CharTokenizer().decode(s[processor.prompt_length : -1]) for s in sequences]
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_every_candidate_is_made_of_allowed_words_and_ends_only_when_valid(seed):
+@pytest.mark.parametrize("seed", range(4))
+def test_every_candidate_spells_one_of_its_rows_phrases(seed):
     facts = [FACTS, COMEDY]
-    processor = TitleLogitsProcessor(CharTokenizer(), facts, per_row=3, prompt_length=4, ends=[NEWLINE, END])
-    texts = decode(processor, rows=6, seed=seed)
-    for index, text in enumerate(texts):
-        row = facts[index // 3]
-        assert set(text.split()) <= set(allowed_words(row)), text
-        assert len(text.split()) <= MAX_WORDS
-        # it ended because it was valid, or because no word more was allowed (validation refuses it then)
-        assert validate_title(text, row)[0] == text.strip() or len(text.split()) == MAX_WORDS, text
+    candidates = decode(facts, seed=seed)
+    for row, row_candidates in zip(facts, candidates, strict=True):
+        assert len(row_candidates) == 3
+        for text, score in row_candidates:
+            assert text in title_phrases(row) and score <= 0
+            assert len(text.split()) <= MAX_WORDS
 
 
-def test_the_end_is_allowed_only_once_the_title_is_valid():
-    processor = TitleLogitsProcessor(CharTokenizer(), [FACTS], per_row=1, prompt_length=0, ends=[NEWLINE, END])
-    encode = CharTokenizer().encode
-    assert NEWLINE not in processor.allowed(0, encode(" More"))  # one word
-    assert NEWLINE not in processor.allowed(0, encode(" The Great"))  # about nothing of its row
-    assert NEWLINE not in processor.allowed(0, encode(" More Al"))  # inside a word
-    assert NEWLINE in processor.allowed(0, encode(" More Alien"))
-    limited = TitleLogitsProcessor(
-        CharTokenizer(), [FACTS], per_row=1, prompt_length=0, ends=[NEWLINE, END], max_words=3
-    )
-    assert limited.allowed(0, encode(" More Sci-Fi Action")) == [NEWLINE, END]  # the last word allowed
+def test_a_rows_titles_do_not_depend_on_the_batch_around_it():
+    together = decode([FACTS, COMEDY], seed=1)
+    assert decode([COMEDY], seed=1) == together[1:]
+    assert decode([FACTS, COMEDY], seed=1) == together
+
+
+def test_the_model_is_asked_only_where_the_grammar_leaves_a_choice():
+    model = RandomModel(0)
+    (candidates,) = decode([FACTS], seed=0, per_row=1, model=model)
+    ((title, _),) = candidates
+    trie, tokens = PhraseTrie(CharTokenizer(), title_phrases(FACTS)), CharTokenizer().encode(" " + title)
+    # a choice wherever the spelled path so far has more than one way on (the end counts as one)
+    choices = [i for i in range(len(tokens) + 1) if len(trie.walk(tokens[:i]).children) + trie.walk(tokens[:i]).end > 1]
+    assert len(model.read) == len(choices) >= 1
+    # each call reads what was taken since the last: in all, the prompt's last token and the title up to
+    # its last choice
+    assert sum(model.read) == 1 + choices[-1]
+
+
+def test_what_the_deadline_cuts_short_is_no_title():
+    (candidates,) = decode([FACTS], seed=0, deadline=time.perf_counter())
+    assert candidates == [(None, float("-inf"))] * 3
 
 
 def test_the_pick_is_the_best_valid_candidate_distinct_across_rows():
@@ -126,24 +189,3 @@ def test_title_page_hands_a_facts_backend_the_rows_facts():
     assert backend.seen == [FACTS, COMEDY]
     assert [r.title for r in titled.rows] == ["More Sci-Fi Like Alien", "Comedy Favorites"]
     assert report.from_model == 2
-
-
-def test_a_title_does_not_end_on_a_joining_word_or_say_a_word_twice():
-    processor = TitleLogitsProcessor(CharTokenizer(), [FACTS], per_row=1, prompt_length=0, ends=[NEWLINE, END])
-    encode = CharTokenizer().encode
-    assert NEWLINE not in processor.allowed(0, encode(" More Alien and"))
-    assert NEWLINE not in processor.allowed(0, encode(" More Alien Alien"))
-    assert NEWLINE in processor.allowed(0, encode(" More of Alien"))
-
-
-def test_a_candidate_forced_to_end_at_the_word_limit_is_not_picked():
-    candidates = [[("More Alien Sci-Fi and a", -0.1), ("More Alien Alien", -0.2), ("More Sci-Fi", -0.9)]]
-    assert pick_titles(candidates, [FACTS]) == ["More Sci-Fi"]
-
-
-def test_generation_stops_once_every_row_has_enough_finished_candidates():
-    stop = EnoughCandidates(per_row=2, prompt_length=1, ends=[NEWLINE], enough=1)
-    one_row_done = torch.tensor([[0, 65, NEWLINE], [0, 65, 66], [0, 65, 66], [0, 66, 66]])
-    assert not stop(one_row_done, None).any()
-    both_done = torch.tensor([[0, 65, NEWLINE], [0, 65, 66], [0, 65, 66], [0, NEWLINE, 0]])
-    assert stop(both_done, None).all()
