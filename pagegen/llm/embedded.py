@@ -183,6 +183,7 @@ class EmbeddedBackend:
         tokenizer, model = self.load()
         with torch.inference_mode():
             model.generate(**tokenizer(["Title:"], return_tensors="pt"), max_new_tokens=1, do_sample=False)
+            self._examples_cache(model, tokenizer.encode(self.examples(), add_special_tokens=False))
 
     def load(self, *, prepare: bool = True) -> tuple[Any, Any]:
         """The tokenizer and model; ``prepare``: fetch and convert them first when needed (``warm`` does;
@@ -268,12 +269,10 @@ class EmbeddedBackend:
             )
         return pick_titles(candidates, facts, taken=taken, catalogue=catalogue)
 
-    def prompt_parts(self, facts: TitleFacts) -> tuple[str, str]:
-        """The prompt the model continues with one title: a prefix every row shares (a few short, varied
-        examples) and the row's own line. Plain completion: at this size the model continues a few-shot
-        prompt far better than it follows chat instructions."""
-        examples = "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
-        return examples, f"Row: {row_line(facts)}\nTitle:"
+    def examples(self) -> str:
+        """The prompt's part every row shares: a few short, varied examples (plain completion: at this size
+        the model continues a few-shot prompt far better than it follows chat instructions)."""
+        return "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
 
     def _title_batch(self, facts: Sequence[TitleFacts]) -> tuple[Any, Any, int]:
         """Token ids and attention mask of every row's prompt: the shared prefix, padding, the row's part
@@ -281,9 +280,8 @@ class EmbeddedBackend:
         import torch
 
         tokenizer, _ = self.load(prepare=False)
-        parts = [self.prompt_parts(f) for f in facts]
-        prefix = tokenizer.encode(parts[0][0], add_special_tokens=False)
-        rows = [tokenizer.encode(own, add_special_tokens=False) for _, own in parts]
+        prefix = tokenizer.encode(self.examples(), add_special_tokens=False)
+        rows = [tokenizer.encode(f"Row: {row_line(f)}\nTitle:", add_special_tokens=False) for f in facts]
         width = max(len(r) for r in rows)
         pad = tokenizer.pad_token_id
         ids = torch.tensor([prefix + [pad] * (width - len(r)) + r for r in rows])
@@ -295,14 +293,8 @@ class EmbeddedBackend:
         process, then every row's own part in one pass."""
         import copy
 
-        import torch
 
-        prefix = tuple(int(t) for t in ids[0, :shared])
-        key = (id(model), prefix)
-        if key not in _PREFIX_CACHE:
-            _PREFIX_CACHE.clear()
-            _PREFIX_CACHE[key] = model.model(input_ids=torch.tensor([prefix]), use_cache=True).past_key_values
-        cache = copy.deepcopy(_PREFIX_CACHE[key])
+        cache = copy.deepcopy(self._examples_cache(model, ids[0, :shared].tolist()))
         cache.batch_repeat_interleave(ids.shape[0])
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         model.model(
@@ -313,6 +305,17 @@ class EmbeddedBackend:
             use_cache=True,
         )
         return cache
+
+    @staticmethod
+    def _examples_cache(model: Any, prefix: list[int]) -> Any:
+        """The model's cache over the examples, computed once per process and model."""
+        import torch
+
+        key = (id(model), tuple(prefix))
+        if key not in _PREFIX_CACHE:
+            _PREFIX_CACHE.clear()
+            _PREFIX_CACHE[key] = model.model(input_ids=torch.tensor([prefix]), use_cache=True).cache
+        return _PREFIX_CACHE[key]
 
     def generate_json(self, prompt: str, schema: dict[str, Any], *, deadline: float) -> Any:
         """The first JSON value in the model's answer (small models are not constrained to a schema;
