@@ -83,6 +83,7 @@ def sample_titles(
     per_row: int,
     end: int,
     temperature: float,
+    opening_temperature: float,
     deadline: float,
 ) -> list[list[tuple[str | None, float]]]:
     """``per_row`` sampled titles per row with their scores (None for one not finished by the deadline).
@@ -124,7 +125,8 @@ def sample_titles(
         for index, candidate in enumerate(active):
             options = _options(candidate.node, end)
             allowed = logprobs[index, options]
-            weights = (allowed / temperature).softmax(-1).tolist()
+            heat = opening_temperature if candidate.choices == 0 else temperature
+            weights = (allowed / heat).softmax(-1).tolist()
             choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
             candidate.logprob += float(allowed[choice])
             candidate.choices += 1

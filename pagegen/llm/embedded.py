@@ -32,6 +32,7 @@ DECODER_VERSION = "grammar-1"
 DEFAULT_DTYPE = "float32"
 CANDIDATES = 2  # sampled titles per row, the model's most likely valid one kept (the other stands by)
 TEMPERATURE = 1.0
+OPENING_TEMPERATURE = 3.0  # a title's first choice (mostly its pattern), sampled flatter: no stock opening dominates
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
 # What a row is, in the few words the model reads (its facts follow).
 ROW_KINDS = {
@@ -164,6 +165,7 @@ class EmbeddedBackend:
         dtype: str = DEFAULT_DTYPE,
         candidates: int = CANDIDATES,
         temperature: float = TEMPERATURE,
+        opening_temperature: float = OPENING_TEMPERATURE,
     ) -> None:
         from pagegen.data import resolve_data_dir
 
@@ -171,7 +173,7 @@ class EmbeddedBackend:
         self.wheel = wheel
         self.dtype = dtype
         self.candidates = candidates
-        self.temperature = temperature
+        self.temperature, self.opening_temperature = temperature, opening_temperature
         self.name = f"embedded:{wheel.name}"
         # Cached titles (and refusals) of an earlier decoder are not this one's: the version keys the cache.
         self.model_name = f"{self.name}/{DECODER_VERSION}"
@@ -265,6 +267,7 @@ class EmbeddedBackend:
                 per_row=self.candidates,
                 end=tokenizer.encode("\n", add_special_tokens=False)[-1],
                 temperature=self.temperature,
+                opening_temperature=self.opening_temperature,
                 deadline=deadline,
             )
         return pick_titles(candidates, facts, taken=taken, catalogue=catalogue)

@@ -93,7 +93,7 @@ GENRE_QUALITY: dict[str, tuple[str, ...]] = {
 # the 1990s", "… from the 1990s", or "1990s {genres}".
 PATTERNS: dict[str, tuple[str, ...]] = {
     "top_picks": (
-        "Top {genres} for You", "Your Top {genres}", "{quality} {genres} Picked for You", "{genres} Picked for You",
+        "Top {genres} for You", "Your Top {genres}", "{quality} {genres} Picked for You", "{genres} Matched to You",
         "Handpicked {genres}", "Best {genres} for You", "{quality} {genres} for You", "Top Picks in {genres}",
         "Your Personal {genres} Picks", "{genres} Chosen for You",
     ),
@@ -101,11 +101,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "More Like {anchor}", "If You Liked {anchor}", "Because You Watched {anchor}", "Films Like {anchor}",
         "For Fans of {anchor}", "In the Spirit of {anchor}", "Inspired by {anchor}", "Similar to {anchor}",
         "Echoes of {anchor}", "After {anchor}", "{genres} Like {anchor}", "More {genres} Like {anchor}",
-        "Loved {anchor} Then Try These", "Fans of {anchor} Also Watch",
+        "Loved {anchor} Then Try These", "Next After {anchor}", "Picked Because of {anchor}",
     ),
     "up_next": (
         "Up Next {genres}", "Your Next {genres}", "{genres} to Watch Next", "Keep Watching {genres}",
-        "Next Up {quality} {genres}", "Continue With {genres}", "{quality} {genres} Up Next", "Coming Up Next {genres}",
+        "Next Up {quality} {genres}", "Continue With {genres}", "{quality} {genres} in Your Queue", "Queued Up {genres}",
     ),
     "new_for_you": (
         "New {genres} for You", "Just Added {genres}", "New Arrivals in {genres}",
@@ -113,7 +113,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "trending": (
         "Trending {genres}", "{genres} Trending Now", "Popular {genres} Right Now", "{genres} Everyone Is Watching",
-        "Hot {genres} Right Now", "Popular {genres}", "{quality} {genres} Everyone Loves", "Trending {quality} {genres}",
+        "Hot {genres} This Week", "Popular {genres}", "{quality} {genres} Everyone Loves", "Trending {quality} {genres}",
         "Most Popular {genres}", "{genres} People Love Now",
     ),
     "genre": (

@@ -86,6 +86,7 @@ def decode(facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: fl
         per_row=per_row,
         end=NEWLINE,
         temperature=1.0,
+        opening_temperature=1.0,
         deadline=time.perf_counter() + 60 if deadline is None else deadline,
     )
 
