@@ -1,5 +1,5 @@
 """The names every stage and both front ends share, defined once: generators, row types, optimizers, title
-backends, benchmark suites.
+backends, benchmark suites (and how many users the titles suite samples).
 
 Kept free of imports so the CLI's argument parser and the dashboard's URL parser can use them without
 loading a model or a solver.
@@ -16,3 +16,4 @@ DEFAULT_OPTIMIZER = "ilp"
 BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a server answers, else embedded, else template
 DEFAULT_BACKEND = "auto"
 BENCH_SUITES = ("data", "generators", "pages", "titles", "app")  # `pagegen bench --suite`, in the order they run
+BENCH_TITLE_USERS = 50  # sampled users whose default pages the titles suite titles (issue 13's targets)

@@ -42,10 +42,13 @@ def run_bench(
     synth_users: int,
     synth_items: int,
     synth_interactions: int,
+    title_users: int,
+    title_backend: str,
     progress: bool = False,
 ) -> BenchReport:
     """Run the named suites (of ``vocabulary.BENCH_SUITES``) in their fixed order; ``dataset`` is the
-    one the generator, page, title and app suites use (the data suite prepares the default release)."""
+    one the generator, page, title and app suites use (the data suite prepares the default release);
+    the titles suite titles ``title_users`` pages with the backend named ``title_backend``."""
     results: list[SuiteResult] = []
     if "data" in suites:
         from pagegen.bench.data import bench_fetch, bench_synth
@@ -62,8 +65,10 @@ def run_bench(
         results.append(bench_pages(data_dir, dataset, progress=progress))
     if "titles" in suites:
         from pagegen.bench.titles import bench_titles
+        from pagegen.llm.registry import make_backend
 
-        results.append(bench_titles(data_dir, dataset, progress=progress))
+        backend = make_backend(title_backend, data_dir=data_dir)
+        results.append(bench_titles(data_dir, dataset, backend=backend, users=title_users, progress=progress))
     if "app" in suites:
         from pagegen.bench.app import bench_app
 

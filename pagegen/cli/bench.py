@@ -1,4 +1,4 @@
-"""``pagegen bench``: measure the speed targets."""
+"""``pagegen bench``: measure the speed and quality targets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 from pagegen import data
 from pagegen.cli.arguments import Commands, emit, json_flag, positive_int, progress, progress_flag
-from pagegen.vocabulary import BENCH_SUITES
+from pagegen.vocabulary import BACKENDS, BENCH_SUITES, BENCH_TITLE_USERS
 
 
 def add_commands(commands: Commands) -> None:
@@ -16,6 +16,8 @@ def add_commands(commands: Commands) -> None:
     bench.add_argument("--synth-users", type=positive_int, default=1_000_000)
     bench.add_argument("--synth-items", type=positive_int, default=50_000)
     bench.add_argument("--synth-interactions", type=positive_int, default=20_000_000)
+    bench.add_argument("--title-users", type=positive_int, default=BENCH_TITLE_USERS, help="pages titled")
+    bench.add_argument("--title-backend", choices=BACKENDS, default="embedded", help="what the titles suite measures")
     progress_flag(bench)
     json_flag(bench)
     bench.set_defaults(handler=_bench)
@@ -31,6 +33,8 @@ def _bench(args: argparse.Namespace) -> int:
         synth_users=args.synth_users,
         synth_items=args.synth_items,
         synth_interactions=args.synth_interactions,
+        title_users=args.title_users,
+        title_backend=args.title_backend,
         progress=progress(args),
     )
     return emit(args, report.to_dict(), format_bench(report))

@@ -54,6 +54,7 @@ def test_text_is_a_line_or_two_per_suite():
 def test_spread_of_timings():
     # p95 inclusive: position 0.95 · 4 = 3.8 between 4 and 100, so 4 + 0.8 · 96
     assert spread([1.0, 2.0, 3.0, 4.0, 100.0]) == Spread(median=3.0, p95=80.8, max=100.0)
+    assert spread([7.25]) == Spread(median=7.2, p95=7.2, max=7.2)  # one page: `bench --title-users 1`
 
 
 def test_synthetic_data_in_a_fresh_process():
