@@ -62,7 +62,7 @@ GENRE_ADJECTIVES: dict[str, str] = {
     "Western": "Western",
 }
 # The single-word nouns another genre's adjective may qualify ("Romantic Comedies", "Crime Dramas").
-_PLURALS = {"Adventure": "Adventures", "Comedy": "Comedies", "Drama": "Dramas", "Mystery": "Mysteries",
+PLURALS = {"Adventure": "Adventures", "Comedy": "Comedies", "Drama": "Dramas", "Mystery": "Mysteries",
             "Thriller": "Thrillers", "Western": "Westerns", "Musical": "Musicals", "Romance": "Romances"}  # fmt: skip
 
 # Quality words: for any row, and those that suit a genre (the row's first).
@@ -139,9 +139,9 @@ def genre_phrases(genres: tuple[str, ...]) -> list[str]:
         return []
     first, others = genres[0], [g for g in genres[1:] if g in GENRE_ADJECTIVES]
     phrases = list(GENRE_NOUNS[first])
-    if first in _PLURALS:
-        phrases += [f"{GENRE_ADJECTIVES[g]} {_PLURALS[first]}" for g in others if GENRE_ADJECTIVES[g] != first]
-    phrases += [f"{GENRE_ADJECTIVES[first]} {_PLURALS[g]}" for g in others if g in _PLURALS]
+    if first in PLURALS:
+        phrases += [f"{GENRE_ADJECTIVES[g]} {PLURALS[first]}" for g in others if GENRE_ADJECTIVES[g] != first]
+    phrases += [f"{GENRE_ADJECTIVES[first]} {PLURALS[g]}" for g in others if g in PLURALS]
     return list(dict.fromkeys(phrases))
 
 

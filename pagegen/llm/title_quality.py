@@ -5,9 +5,10 @@ Definitions (model-written: a shown title whose source is ``model`` or ``cache``
 of letters, digits, hyphens and apostrophes, so "Sci-Fi" and "Children's" are one word and "&" none):
 
 - **model share**: model-written titles over shown titles.
-- **valid share**: shown titles (templates too) that ``validate_title`` accepts against their row's
+- **valid share**: model-written titles that ``validate_title`` accepts against their row's
   ``TitleFacts`` (from the untitled row, so its template is the real one), the page's other titles and
-  the catalogue, over shown titles.
+  the catalogue, over model-written titles (templates are the product's own fallback, not checked: a
+  long film's "Because you watched …" is longer than a model title may be).
 - **pages with repeats**: pages where two rows show the same title (ignoring case).
 - **distinct share**: distinct model-written titles (ignoring case) across all pages over model-written
   titles.
@@ -16,11 +17,12 @@ of letters, digits, hyphens and apostrophes, so "Sci-Fi" and "Children's" are on
   words (of 4+ characters, not a function word, stock word or genre word): all of them, or two when
   it has more.
 - **names genre**: of the model-written genre and explore titles, the share with a word naming one of
-  their reason's genres: the genre, one of its ``GENRE_FORMS`` or their plural, or a word
+  their reason's genres: the genre, its adjective or plural form (``pagegen.llm.grammar``), or a word
   ``title_rules.mentions`` takes for it ("Comedies", "Romantic", "Kids", "Dramas").
 - **stock phrase**: a word bigram of a model-written title whose two words are not both facts or
   function words ("of", "the"…); a row's facts words are the words naming its ``TitleFacts`` genres
-  (as above), its decade and its anchor film's words. Each phrase counts once per row; its share is the
+  (as above) and the words of their noun phrases ("Action Movies"), its decade and its anchor film's
+  words. Each phrase counts once per row; its share is the
   model-written rows holding it over all model-written rows. ``stock_phrase_share`` is the most common
   one's (0 when none).
 """
@@ -33,7 +35,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pagegen.llm.decoding import GENRE_FORMS
+from pagegen.llm.grammar import GENRE_ADJECTIVES, GENRE_NOUNS, PLURALS
 from pagegen.llm.title_rules import STOCK_WORDS, TitleFacts, mentions, validate_title
 from pagegen.optimizer import Page
 
@@ -76,9 +78,9 @@ class TitleQuality:
     rows: int
     model_rows: int
     model_share: float
-    valid_share: float
+    valid_share: float | None  # None without model-written titles
     invalid_from_model: int
-    invalid: tuple[InvalidTitle, ...]  # the first few, templates included
+    invalid: tuple[InvalidTitle, ...]  # the first few model-written ones
     pages_with_repeats: int
     distinct_share: float | None  # None without model-written titles
     names_anchor: Compliance
@@ -106,11 +108,11 @@ def title_quality(pages: Sequence[tuple[Page, Page]], *, catalogue: Sequence[str
             others = shown[:index] + shown[index + 1 :]
             title, why = validate_title(row.title, facts, taken=others, catalogue=catalogue)
             from_model = row.title_source in MODEL_SOURCES
-            if title is None:
-                invalid_from_model += from_model
-                invalid.append(InvalidTitle(row.title, row.title_source, why))
             if not from_model:
                 continue
+            if title is None:
+                invalid_from_model += 1
+                invalid.append(InvalidTitle(row.title, row.title_source, why))
             model_titles.append(row.title)
             samples.append(TitleSample(row.title, template.title))
             phrases.update(stock_bigrams(row.title, facts))
@@ -125,7 +127,7 @@ def title_quality(pages: Sequence[tuple[Page, Page]], *, catalogue: Sequence[str
         rows=rows,
         model_rows=len(model_titles),
         model_share=_share(len(model_titles), rows) or 0.0,
-        valid_share=_share(rows - len(invalid), rows) or 0.0,
+        valid_share=_share(len(model_titles) - invalid_from_model, len(model_titles)),
         invalid_from_model=invalid_from_model,
         invalid=tuple(invalid[:SHOWN]),
         pages_with_repeats=repeats,
@@ -147,12 +149,18 @@ def _words(text: str) -> list[str]:
     return [w for w in (t.strip("'-") for t in re.findall(r"[\w'-]+", text.lower())) if w]
 
 
-_GENRE_WORDS = frozenset(w for genre, forms in GENRE_FORMS.items() for w in _words(" ".join((genre, *forms))))
+def _forms(genre: str) -> tuple[str, ...]:
+    """The words that name a genre on their own: its name, its adjective and its plural."""
+    return (genre, GENRE_ADJECTIVES.get(genre, genre), PLURALS.get(genre, genre))
+
+
+_GENRE_WORDS = frozenset(w for genre in GENRE_ADJECTIVES for w in _words(" ".join(_forms(genre))))
 
 
 def stock_bigrams(title: str, facts: TitleFacts) -> set[str]:
     """The title's word bigrams that are not made only of its row's facts and function words."""
     own = set(_words(f"{facts.decade or ''} {facts.anchor_title or ''}")) | FUNCTION_WORDS
+    own |= {w for genre in facts.genres for w in _words(" ".join(GENRE_NOUNS.get(genre, ())))}  # "Action Movies"
 
     def plain(word: str) -> bool:
         return word in own or any(_names(word, genre) for genre in facts.genres)
@@ -178,9 +186,9 @@ def names_genre(title: str, genres: Sequence[str]) -> bool:
 
 
 def _names(word: str, genre: str) -> bool:
-    """Whether a word names the genre: the genre, one of its ``GENRE_FORMS`` or their plural, or a word
+    """Whether a word names the genre: the genre, its adjective or plural form (``pagegen.llm.grammar``), or a word
     ``title_rules.mentions`` takes for it."""
-    forms = set(_words(" ".join((genre, *GENRE_FORMS.get(genre, ())))))
+    forms = set(_words(" ".join(_forms(genre))))
     return word in forms or word.removesuffix("s") in forms or mentions(word, genre)
 
 
