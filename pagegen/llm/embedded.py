@@ -296,7 +296,6 @@ class EmbeddedBackend:
         process, then every row's own part in one pass."""
         import copy
 
-
         cache = copy.deepcopy(self._examples_cache(model, ids[0, :shared].tolist()))
         cache.batch_repeat_interleave(ids.shape[0])
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
