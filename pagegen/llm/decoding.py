@@ -7,7 +7,9 @@
   "… for You"), those tokens are taken without asking and fed to the model with its next step, and a
   candidate leaves the batch as soon as it ends.
 - Each candidate samples from the model's own probabilities over the allowed tokens with its own seeded
-  generator, so the same row gets the same titles on any page, in any batch.
+  generator, so the same row gets the same titles on any page, in any batch. Where the choice is
+  between patterns rather than words, it samples flatter (``pattern_temperature``): left to itself the
+  model picks its few favourite patterns ("In the Spirit of …", "… Trending Now") for most rows.
 - Several candidates per row; the valid one with the best mean log-probability (over the model's whole
   vocabulary, at the steps where it chose) is kept, distinct from the page's other titles.
 """
@@ -29,23 +31,34 @@ from pagegen.llm.title_rules import TitleFacts, validate_title
 class _Node:
     children: dict[int, _Node] = field(default_factory=dict)
     end: bool = False  # a whole phrase is spelled here
+    patterns: set[int] = field(default_factory=set)  # of the phrases through here
+    ending: set[int] = field(default_factory=set)  # of the phrases that end here
+
+    def picks_pattern(self) -> bool:
+        """Whether the choice here is between patterns ("… Trending Now" or "… Everyone Is Watching"),
+        not between words of the same ones (a genre's form, a quality word, the decade or not)."""
+        ways = [frozenset(child.patterns) for child in self.children.values()]
+        return len({*ways, *([frozenset(self.ending)] if self.end else [])}) > 1
 
 
 class PhraseTrie:
     """Phrases as token-id sequences, each spelled with a leading space (the way a title continues
     ``Title:``); words are encoded once each, as the tokenizer splits text at spaces anyway."""
 
-    def __init__(self, tokenizer: Any, phrases: Iterable[str], spelled: dict[str, list[int]] | None = None) -> None:
+    def __init__(self, tokenizer: Any, phrases: dict[str, int], spelled: dict[str, list[int]] | None = None) -> None:
         self.root = _Node()
         spelled = {} if spelled is None else spelled  # word → tokens, shared across a page's rows
-        for phrase in phrases:
+        for phrase, pattern in phrases.items():
             node = self.root
+            node.patterns.add(pattern)
             for word in phrase.split():
                 if word not in spelled:
                     spelled[word] = tokenizer.encode(" " + word, add_special_tokens=False)
                 for token in spelled[word]:
                     node = node.children.setdefault(token, _Node())
+                    node.patterns.add(pattern)
             node.end = True
+            node.ending.add(pattern)
 
     def walk(self, tokens: Sequence[int]) -> _Node | None:
         node: _Node | None = self.root
@@ -83,7 +96,7 @@ def sample_titles(
     per_row: int,
     end: int,
     temperature: float,
-    opening_temperature: float,
+    pattern_temperature: float,
     deadline: float,
 ) -> list[list[tuple[str | None, float]]]:
     """``per_row`` sampled titles per row with their scores (None for one not finished by the deadline).
@@ -125,7 +138,7 @@ def sample_titles(
         for index, candidate in enumerate(active):
             options = _options(candidate.node, end)
             allowed = logprobs[index, options]
-            heat = opening_temperature if candidate.choices == 0 else temperature
+            heat = pattern_temperature if candidate.node.picks_pattern() else temperature
             weights = (allowed / heat).softmax(-1).tolist()
             choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
             candidate.logprob += float(allowed[choice])

@@ -90,7 +90,7 @@ GENRE_QUALITY: dict[str, tuple[str, ...]] = {
 
 # Patterns per row type. {genres}: a noun form of the row's genres ("Comedies", "Romantic Comedies");
 # {quality}: a quality word; {anchor}: the anchor film's name. Any pattern may take the decade: "… of
-# the 1990s", "… from the 1990s", or "1990s {genres}".
+# the 1990s" and "… from the 1990s" after a pattern's genres, "1990s {genres} …" before them.
 PATTERNS: dict[str, tuple[str, ...]] = {
     "top_picks": (
         "Top {genres} for You", "Your Top {genres}", "{quality} {genres} Picked for You", "{genres} Matched to You",
@@ -113,7 +113,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "trending": (
         "Trending {genres}", "{genres} Trending Now", "Popular {genres} Right Now", "{genres} Everyone Is Watching",
-        "Hot {genres} This Week", "Popular {genres}", "{quality} {genres} Everyone Loves", "Trending {quality} {genres}",
+        "Hot {genres} This Week", "Popular {genres}", "Crowd-Pleasing {genres}", "Trending {quality} {genres}",
         "Most Popular {genres}", "{genres} People Love Now",
     ),
     "genre": (
@@ -152,25 +152,27 @@ def quality_words(facts: TitleFacts) -> list[str]:
     return [w for w in dict.fromkeys(words) if not any(mentions(w, g) for g in GENRE_NAMES if g not in own)]
 
 
-def title_phrases(facts: TitleFacts) -> list[str]:
-    """Every title the grammar allows for the row (within validation's word and character limits)."""
+def title_phrases(facts: TitleFacts) -> dict[str, int]:
+    """Every title the grammar allows for the row (within validation's word and character limits), each
+    with the number of the pattern it fills (the decoder lets the model choose patterns more freely)."""
     genres = genre_phrases(facts.genres)
     anchor = film_name(facts.anchor_title) if facts.anchor_title and facts.row_type == "because_you_watched" else None
-    phrases = list(dict.fromkeys(_fill(PATTERNS[facts.row_type], genres, quality_words(facts), anchor, facts.decade)))
-    return [p for p in phrases if len(p.split()) <= MAX_WORDS and len(p) <= MAX_CHARS]
+    phrases: dict[str, int] = {}
+    for number, pattern in enumerate(PATTERNS[facts.row_type]):
+        for phrase in _fill(pattern, genres, quality_words(facts), anchor, facts.decade):
+            if len(phrase.split()) <= MAX_WORDS and len(phrase) <= MAX_CHARS:
+                phrases.setdefault(phrase, number)
+    return phrases
 
 
-def _fill(
-    patterns: tuple[str, ...], genres: list[str], quality: list[str], anchor: str | None, decade: str | None
-) -> Iterator[str]:
-    for pattern in patterns:
-        if ("{anchor}" in pattern and not anchor) or ("{genres}" in pattern and not genres):
-            continue
-        for genre, word in itertools.product(genres or [""], quality if "{quality}" in pattern else [""]):
-            phrase = pattern.format(genres=genre, quality=word, anchor=anchor or "")
-            yield phrase
-            if decade and "{anchor}" not in pattern:
-                yield f"{phrase} of the {decade}"
-                yield f"{phrase} from the {decade}"
-                if pattern.startswith("{genres}"):
-                    yield f"{decade} {phrase}"
+def _fill(pattern: str, genres: list[str], quality: list[str], anchor: str | None, decade: str | None) -> Iterator[str]:
+    if ("{anchor}" in pattern and not anchor) or ("{genres}" in pattern and not genres):
+        return
+    for genre, word in itertools.product(genres or [""], quality if "{quality}" in pattern else [""]):
+        phrase = pattern.format(genres=genre, quality=word, anchor=anchor or "")
+        yield phrase
+        if decade and pattern.endswith("{genres}"):
+            yield f"{phrase} of the {decade}"
+            yield f"{phrase} from the {decade}"
+        if decade and pattern.startswith("{genres}"):
+            yield f"{decade} {phrase}"

@@ -86,7 +86,7 @@ def decode(facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: fl
         per_row=per_row,
         end=NEWLINE,
         temperature=1.0,
-        opening_temperature=1.0,
+        pattern_temperature=1.0,
         deadline=time.perf_counter() + 60 if deadline is None else deadline,
     )
 
@@ -109,11 +109,13 @@ def test_genre_phrases_name_the_first_genre_and_qualify_it_by_the_others():
 
 
 def test_the_trie_spells_whole_phrases_only():
-    trie = PhraseTrie(CharTokenizer(), ["More Like Alien", "More Alien"])
+    trie = PhraseTrie(CharTokenizer(), {"More Like Alien": 0, "More Alien": 1, "More Alien of the 1980s": 1})
     encode = CharTokenizer().encode
     assert trie.walk(encode(" More Alien")).end
     assert not trie.walk(encode(" More Like")).end
     assert trie.walk(encode(" More Aliens")) is None
+    assert trie.walk(encode(" More ")).picks_pattern()  # "Like Alien" (pattern 0) or "Alien" (1)
+    assert not trie.walk(encode(" More Alien")).picks_pattern()  # the decade or not: the same pattern
 
 
 @pytest.mark.parametrize("seed", range(4))
