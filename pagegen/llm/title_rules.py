@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pagegen.optimizer import PageRow
 
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 2, 7, 60
+REPEATS = "repeats another title on the page"  # the one refusal that says nothing of the title itself
 _MARKUP = re.compile(r"[\"“”«»`*_#<>\[\]{}|\\;:=]|https?:|\n")
 _PROMPT_WORDS = re.compile(r"\b(title|titles|carousel|row|prompt|instruction|instructions|genres?:|items?:)\b", re.I)
 
@@ -235,7 +236,7 @@ def validate_title(
     if copied is not None:
         return None, f"takes a word from a film in its row, not from its facts ({copied})"
     if text.lower() in {t.lower() for t in taken}:
-        return None, "repeats another title on the page"
+        return None, REPEATS
     if not _grounded(text, facts):
         return None, "says nothing its row is about"
     return text, ""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pagegen.files import atomic_path
 from pagegen.llm.backends import Backend, BackendError
-from pagegen.llm.title_rules import MAX_WORDS, TitleFacts, title_prompt, validate_title
+from pagegen.llm.title_rules import MAX_WORDS, REPEATS, TitleFacts, title_prompt, validate_title
 from pagegen.optimizer import Page
 
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
@@ -177,8 +177,11 @@ def title_page(
         remembered = REMEMBERED.get(answer) if source == "cache" else None
         valid = answer and not remembered
         title, why = validate_title(answer, row_facts, taken=taken, catalogue=catalogue) if valid else (None, "")
-        if source == "model" and (title is not None or why != "repeats another title on the page"):
-            cache.put(backend.model_name, prompts[index], title or REFUSED)  # a refusal is kept too
+        if source == "model":
+            # a title refused only as a repeat is still its row's title: cached, so the next visit asks
+            # nothing and refuses it again here alone; any other refusal is remembered for a while
+            own = validate_title(answer, row_facts, catalogue=catalogue)[0] if why == REPEATS else title
+            cache.put(backend.model_name, prompts[index], own or REFUSED)
         if title is None:
             if source == "cache":
                 why = remembered or f"model answer refused: {why}"

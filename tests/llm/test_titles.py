@@ -505,3 +505,17 @@ def test_page_and_titles_commands_survive_a_bad_model(service_with_a_corrupt_mod
             payload = json.loads(out)
             rows = payload["rows"]
             assert rows and {row.get("title_source", row.get("source")) for row in rows} == {"template"}
+
+
+def test_a_title_refused_only_as_a_repeat_is_cached_and_the_next_visit_asks_nothing():
+    cache = TitleCache()
+    backend = ScriptedBackend(["More Favorites For You", "More Favorites For You"])  # valid for either row
+    first, _ = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    again, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE)
+    assert backend.calls == 1 and report.from_cache == 1
+    for titled in (first, again):
+        assert [r.title for r in titled.rows] == ["More Favorites For You", "Comedy for you"]
+        assert titled.rows[1].title_note == "model answer refused: repeats another title on the page"
+    # the row's own title stands for a page where it repeats nothing
+    alone = dataclasses.replace(make_page(), rows=make_page().rows[1:])
+    assert title_page(alone, backend, cache=cache, catalogue=CATALOGUE)[0].rows[0].title == "More Favorites For You"
