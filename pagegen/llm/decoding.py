@@ -8,8 +8,9 @@
   candidate leaves the batch as soon as it ends.
 - Each candidate samples from the model's own probabilities over the allowed tokens with its own seeded
   generator, so the same row gets the same titles on any page, in any batch. Where the choice is
-  between patterns rather than words, it samples flatter (``pattern_temperature``): left to itself the
-  model picks its few favourite patterns ("In the Spirit of …", "… Trending Now") for most rows.
+  between patterns rather than words, the patterns' shares are flattened (``pattern_temperature``):
+  left to itself the model picks its few favourite patterns ("In the Spirit of …", "… Trending Now")
+  for most rows.
 - Several candidates per row; the valid one with the best mean log-probability (over the model's whole
   vocabulary, at the steps where it chose) is kept, distinct from the page's other titles.
 """
@@ -34,11 +35,11 @@ class _Node:
     patterns: set[int] = field(default_factory=set)  # of the phrases through here
     ending: set[int] = field(default_factory=set)  # of the phrases that end here
 
-    def picks_pattern(self) -> bool:
-        """Whether the choice here is between patterns ("… Trending Now" or "… Everyone Is Watching"),
-        not between words of the same ones (a genre's form, a quality word, the decade or not)."""
-        ways = [frozenset(child.patterns) for child in self.children.values()]
-        return len({*ways, *([frozenset(self.ending)] if self.end else [])}) > 1
+    def ways(self) -> list[frozenset[int]]:
+        """Per option (each child, then the end where a phrase ends here), the patterns it leads to: the
+        choice here is between patterns ("… Trending Now" or "… Everyone Is Watching") where they differ,
+        between words of the same ones (a genre's form, a quality word, the decade or not) where not."""
+        return [frozenset(c.patterns) for c in self.children.values()] + ([frozenset(self.ending)] if self.end else [])
 
 
 class PhraseTrie:
@@ -138,8 +139,7 @@ def sample_titles(
         for index, candidate in enumerate(active):
             options = _options(candidate.node, end)
             allowed = logprobs[index, options]
-            heat = pattern_temperature if candidate.node.picks_pattern() else temperature
-            weights = (allowed / heat).softmax(-1).tolist()
+            weights = pattern_weights((allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature)
             choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
             candidate.logprob += float(allowed[choice])
             candidate.choices += 1
@@ -152,6 +152,20 @@ def sample_titles(
         else:
             titles[candidate.row].append((None, -math.inf))  # not finished in time
     return titles
+
+
+def pattern_weights(probabilities: list[float], ways: list[frozenset[int]], pattern_temperature: float) -> list[float]:
+    """The options' probabilities with the mass of each set of patterns they lead to flattened by
+    ``pattern_temperature`` and shared out as before within it: a pattern opening with one of twelve
+    quality words is as likely as one opening with a fixed word, as likely as the model makes it."""
+    mass: dict[frozenset[int], float] = {}
+    for p, way in zip(probabilities, ways, strict=True):
+        mass[way] = mass.get(way, 0.0) + p
+    if len(mass) == 1:
+        return probabilities
+    return [
+        p * max(mass[way], 1e-12) ** (1 / pattern_temperature - 1) for p, way in zip(probabilities, ways, strict=True)
+    ]
 
 
 def _options(node: _Node, end: int) -> list[int]:

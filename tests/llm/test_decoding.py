@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from pagegen.llm.decoding import PhraseTrie, pick_titles, row_seed, sample_titles
+from pagegen.llm.decoding import PhraseTrie, pattern_weights, pick_titles, row_seed, sample_titles
 from pagegen.llm.grammar import genre_phrases, title_phrases
 from pagegen.llm.title_rules import MAX_WORDS, TitleFacts, mentions, validate_title
 from pagegen.llm.titles import title_page
@@ -114,8 +114,21 @@ def test_the_trie_spells_whole_phrases_only():
     assert trie.walk(encode(" More Alien")).end
     assert not trie.walk(encode(" More Like")).end
     assert trie.walk(encode(" More Aliens")) is None
-    assert trie.walk(encode(" More ")).picks_pattern()  # "Like Alien" (pattern 0) or "Alien" (1)
-    assert not trie.walk(encode(" More Alien")).picks_pattern()  # the decade or not: the same pattern
+    assert trie.walk(encode(" More ")).ways() == [{0}, {1}]  # "Like Alien" (pattern 0) or "Alien" (1)
+    assert trie.walk(encode(" More Alien")).ways() == [{1}, {1}]  # the decade or not: the same pattern
+
+
+def test_patterns_are_flattened_as_wholes_whatever_words_they_open_with():
+    # three words open pattern 0, one opens pattern 1: at pattern temperature 1 the model's shares stand;
+    # at 2, each pattern's mass m becomes m ** 0.5 (0.8 → 0.894, 0.2 → 0.447), shared out as before
+    ways = [frozenset({0})] * 3 + [frozenset({1})]
+    assert pattern_weights([0.4, 0.2, 0.2, 0.2], ways, 1.0) == pytest.approx([0.4, 0.2, 0.2, 0.2])
+    flat = pattern_weights([0.4, 0.2, 0.2, 0.2], ways, 2.0)
+    total = sum(flat)
+    assert [w / total for w in flat] == pytest.approx(
+        [0.4 * 1.118 / 1.341, 0.2 * 1.118 / 1.341, 0.2 * 1.118 / 1.341, 0.2 * 2.236 / 1.341], rel=1e-3
+    )
+    assert pattern_weights([0.5, 0.5], [frozenset({0})] * 2, 3.0) == [0.5, 0.5]  # one pattern: the words as the model has them
 
 
 @pytest.mark.parametrize("seed", range(4))
