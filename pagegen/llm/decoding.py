@@ -99,11 +99,14 @@ def sample_titles(
     temperature: float,
     pattern_temperature: float,
     deadline: float,
+    calibration: Sequence[Any] | None = None,
 ) -> list[list[tuple[str | None, float]]]:
     """``per_row`` sampled titles per row with their scores (None for one not finished by the deadline).
 
     ``cache`` holds the model's state over every prompt but its last token (``last``), one prompt per row,
-    ``mask`` their attention mask; both are repeated here for the candidates."""
+    ``mask`` their attention mask; both are repeated here for the candidates. ``calibration``: per row,
+    log-probabilities over the vocabulary discounted from the model's at the row's first choice (what
+    the model would say of any row of its type)."""
     import torch
 
     cache.batch_repeat_interleave(per_row)
@@ -139,7 +142,11 @@ def sample_titles(
         for index, candidate in enumerate(active):
             options = _options(candidate.node, end)
             allowed = logprobs[index, options]
-            weights = pattern_weights((allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature)
+            if calibration is not None and candidate.choices == 0:
+                allowed = allowed - calibration[candidate.row][options]
+            weights = pattern_weights(
+                (allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature
+            )
             choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
             candidate.logprob += float(allowed[choice])
             candidate.choices += 1

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pagegen.llm.title_rules import TitleFacts
 
 
-DECODER_VERSION = "grammar-2"
+DECODER_VERSION = "grammar-3"
 DEFAULT_DTYPE = "float32"
 # Sampling, as measured on 30 users' pages (README): one sample per row, a little flatter than the model's
 # own distribution, much flatter where it chooses between patterns, gives the most varied titles; the
@@ -36,7 +36,9 @@ DEFAULT_DTYPE = "float32"
 CANDIDATES = 1
 TEMPERATURE = 1.5
 PATTERN_TEMPERATURE = 3.0
+CALIBRATE = True
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
+_CALIBRATION: dict[tuple[int, str], Any] = {}  # per model and row type: see EmbeddedBackend._calibration
 # What a row is, in the few words the model reads (its facts follow).
 ROW_KINDS = {
     "top_picks": "top picks",
@@ -171,6 +173,7 @@ class EmbeddedBackend:
         candidates: int = CANDIDATES,
         temperature: float = TEMPERATURE,
         pattern_temperature: float = PATTERN_TEMPERATURE,
+        calibrate: bool = CALIBRATE,
     ) -> None:
         from pagegen.data import resolve_data_dir
 
@@ -178,7 +181,7 @@ class EmbeddedBackend:
         self.wheel = wheel
         self.dtype = dtype
         self.candidates = candidates
-        self.temperature, self.pattern_temperature = temperature, pattern_temperature
+        self.temperature, self.pattern_temperature, self.calibrate = temperature, pattern_temperature, calibrate
         self.name = f"embedded:{wheel.name}"
         # Cached titles (and refusals) of an earlier decoder are not this one's: the version keys the cache.
         self.model_name = f"{self.name}/{DECODER_VERSION}"
@@ -258,9 +261,10 @@ class EmbeddedBackend:
             return [None] * len(facts)
         spelled: dict[str, list[int]] = {}
         tries = [PhraseTrie(tokenizer, title_phrases(f), spelled) for f in facts]
-        ids, mask, shared = self._title_batch(facts)
+        ids, mask, shared = self._title_batch([row_line(f) for f in facts])
         with torch.inference_mode():
             cache = self._prefill(ids, mask, shared, model)
+            calibration = self._calibration(model, [f.row_type for f in facts]) if self.calibrate else None
             candidates = sample_titles(
                 model,
                 tokenizer,
@@ -274,6 +278,7 @@ class EmbeddedBackend:
                 temperature=self.temperature,
                 pattern_temperature=self.pattern_temperature,
                 deadline=deadline,
+                calibration=calibration,
             )
         return pick_titles(candidates, facts, taken=taken, catalogue=catalogue)
 
@@ -282,14 +287,34 @@ class EmbeddedBackend:
         the model continues a few-shot prompt far better than it follows chat instructions)."""
         return "".join(f"Row: {row}\nTitle: {title}\n\n" for row, title in EXAMPLES)
 
-    def _title_batch(self, facts: Sequence[TitleFacts]) -> tuple[Any, Any, int]:
+    def _calibration(self, model: Any, row_types: Sequence[str]) -> list[Any]:
+        """Per row, the model's log-probabilities of a title's first token for a row of its type with no
+        facts at all ("Row: trending"), computed once per process and type: what the model says of any
+        such row, which the sampler discounts (contextual calibration, Zhao et al. 2021)."""
+        import copy
+
+        missing = sorted({t for t in row_types if (id(model), t) not in _CALIBRATION})
+        if missing:
+            ids, mask, shared = self._title_batch([ROW_KINDS[t] for t in missing])
+            cache = copy.deepcopy(self._examples_cache(model, ids[0, :shared].tolist()))
+            cache.batch_repeat_interleave(len(missing))
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            hidden = model.model(
+                input_ids=ids[:, shared:], attention_mask=mask, position_ids=positions[:, shared:], cache=cache
+            ).last_hidden_state[:, -1]
+            logprobs = model.get_output_embeddings()(hidden).float().log_softmax(-1)
+            for row_type, row in zip(missing, logprobs, strict=True):
+                _CALIBRATION[(id(model), row_type)] = row
+        return [_CALIBRATION[(id(model), t)] for t in row_types]
+
+    def _title_batch(self, lines: Sequence[str]) -> tuple[Any, Any, int]:
         """Token ids and attention mask of every row's prompt: the shared prefix, padding, the row's part
         (padding in the middle, so the prefix is the same tokens at the same positions for every row)."""
         import torch
 
         tokenizer, _ = self.load(prepare=False)
         prefix = tokenizer.encode(self.examples(), add_special_tokens=False)
-        rows = [tokenizer.encode(f"Row: {row_line(f)}\nTitle:", add_special_tokens=False) for f in facts]
+        rows = [tokenizer.encode(f"Row: {line}\nTitle:", add_special_tokens=False) for line in lines]
         width = max(len(r) for r in rows)
         pad = tokenizer.pad_token_id
         ids = torch.tensor([prefix + [pad] * (width - len(r)) + r for r in rows])

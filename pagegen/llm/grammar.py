@@ -118,7 +118,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "genre": (
         "{quality} {genres}", "{quality} {genres} for You", "Your Favorite {genres}", "{genres} You Will Love",
-        "Pure {genres}", "The Best {genres}", "More {genres} for You", "{genres} Worth Watching",
+        "Pure {genres}", "More {genres} for You", "{genres} Worth Watching",
         "A Night of {quality} {genres}", "{genres} at Their Best",
     ),
     "hidden_gems": (

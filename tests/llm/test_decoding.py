@@ -72,7 +72,9 @@ class RandomModel(torch.nn.Module):
 COMEDY = TitleFacts.of(make_page().rows[1])
 
 
-def decode(facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: float | None = None, model=None):
+def decode(
+    facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: float | None = None, model=None, calibration=None
+):
     tokenizer = CharTokenizer()
     tries = [PhraseTrie(tokenizer, title_phrases(f)) for f in facts]
     return sample_titles(
@@ -88,6 +90,7 @@ def decode(facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: fl
         temperature=1.0,
         pattern_temperature=1.0,
         deadline=time.perf_counter() + 60 if deadline is None else deadline,
+        calibration=calibration,
     )
 
 
@@ -128,7 +131,10 @@ def test_patterns_are_flattened_as_wholes_whatever_words_they_open_with():
     assert [w / total for w in flat] == pytest.approx(
         [0.4 * 1.118 / 1.341, 0.2 * 1.118 / 1.341, 0.2 * 1.118 / 1.341, 0.2 * 2.236 / 1.341], rel=1e-3
     )
-    assert pattern_weights([0.5, 0.5], [frozenset({0})] * 2, 3.0) == [0.5, 0.5]  # one pattern: the words as the model has them
+    assert pattern_weights([0.5, 0.5], [frozenset({0})] * 2, 3.0) == [
+        0.5,
+        0.5,
+    ]  # one pattern: the words as the model has them
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -205,3 +211,13 @@ def test_title_page_hands_a_facts_backend_the_rows_facts():
     assert backend.seen == [FACTS, COMEDY]
     assert [r.title for r in titled.rows] == ["More Sci-Fi Like Alien", "Comedy Favorites"]
     assert report.from_model == 2
+
+
+def test_calibration_discounts_what_the_model_says_of_any_row_at_the_first_choice():
+    # a "content-free" distribution that says "M" for any row: titles then rarely open with "More …"
+    said = torch.zeros(VOCAB)
+    said[ord("M")] = 50.0
+    plain = [t for seed in range(6) for t, _ in decode([FACTS], seed=seed, per_row=4)[0]]
+    calibrated = [t for seed in range(6) for t, _ in decode([FACTS], seed=seed, per_row=4, calibration=[said])[0]]
+    assert any(t.startswith("M") for t in plain)
+    assert not any(t.startswith("M") for t in calibrated) and all(t in title_phrases(FACTS) for t in calibrated)
