@@ -148,7 +148,7 @@ def sample_titles(
                 (allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature
             )
             choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
-            candidate.logprob += float(allowed[choice])
+            candidate.logprob += float(logprobs[index, options[choice]])  # the model's own, uncalibrated
             candidate.choices += 1
             _advance(candidate, options[choice], end)
     titles: list[list[tuple[str | None, float]]] = [[] for _ in tries]
@@ -218,7 +218,7 @@ def pick_titles(
     used = {t.lower() for t in taken}
     picked: list[str | None] = []
     for row_candidates, row_facts in zip(candidates, facts, strict=True):
-        finished = sorted((c for c in row_candidates if c[0]), key=lambda c: -c[1])
+        finished = sorted((c for c in row_candidates if c[0] is not None), key=lambda c: -c[1])
         choice = next(
             (t for t, _ in finished if validate_title(t or "", row_facts, taken=used, catalogue=catalogue)[0]), None
         )
@@ -226,5 +226,5 @@ def pick_titles(
             used.add(choice.lower())
         # none usable: the model's best answer all the same, for the caller's validation to refuse with its
         # reason (None says the row was not answered in time)
-        picked.append(choice or (finished[0][0] if finished else None))
+        picked.append(choice if choice is not None else finished[0][0] if finished else None)
     return picked

@@ -221,3 +221,10 @@ def test_calibration_discounts_what_the_model_says_of_any_row_at_the_first_choic
     calibrated = [t for seed in range(6) for t, _ in decode([FACTS], seed=seed, per_row=4, calibration=[said])[0]]
     assert any(t.startswith("M") for t in plain)
     assert not any(t.startswith("M") for t in calibrated) and all(t in title_phrases(FACTS) for t in calibrated)
+
+
+def test_a_row_the_grammar_has_no_title_for_gets_an_empty_answer_for_validation_to_refuse():
+    nothing = TitleFacts("genre", None, (), None, ("Heat",), "Crime for you")  # no genre the grammar knows
+    assert title_phrases(nothing) == {}
+    assert decode([nothing], seed=0, per_row=1) == [[("", 0.0)]]
+    assert pick_titles([[("", 0.0)]], [nothing]) == [""]  # answered, not late: refused as "empty answer"
