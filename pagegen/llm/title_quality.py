@@ -20,10 +20,11 @@ of letters, digits, hyphens and apostrophes, so "Sci-Fi" and "Children's" are on
   their reason's genres: the genre, its adjective or plural form (``pagegen.llm.grammar``), or a word
   ``title_rules.mentions`` takes for it ("Comedies", "Romantic", "Kids", "Dramas").
 - **stock phrase**: a word bigram of a model-written title whose two words are not both facts or
-  function words ("of", "the"…); a row's facts words are the words naming its ``TitleFacts`` genres
-  (as above) and the words of their noun phrases ("Action Movies"), its decade and its anchor film's
-  words. Each phrase counts once per row; its share is the
-  model-written rows holding it over all model-written rows. ``stock_phrase_share`` is the most common
+  function words (articles, prepositions, conjunctions, "you" and "your": "for you" is not a stock
+  phrase, "your queue" is); a row's facts words are the words naming its ``TitleFacts`` genres (as
+  above) and the words of their noun phrases ("Action Movies"), its decade and its anchor film's
+  words. Each phrase counts once per row; its share is the model-written rows holding it over all
+  model-written rows. ``stock_phrase_share`` is the most common
   one's (0 when none).
 """
 
@@ -40,7 +41,7 @@ from pagegen.llm.title_rules import STOCK_WORDS, TitleFacts, mentions, validate_
 from pagegen.optimizer import Page
 
 MODEL_SOURCES = ("model", "cache")  # a cached title was written by the model earlier
-FUNCTION_WORDS = frozenset(("a", "an", "the", "of", "and", "in", "on", "to", "for", "with", "from"))
+FUNCTION_WORDS = frozenset(("a", "an", "the", "of", "and", "in", "on", "to", "for", "with", "from", "you", "your"))
 SHOWN = 5  # samples, invalid titles and stock phrases listed
 
 
