@@ -10,8 +10,10 @@ of letters, digits, hyphens and apostrophes, so "Sci-Fi" and "Children's" are on
   the catalogue, over model-written titles (templates are the product's own fallback, not checked: a
   long film's "Because you watched …" is longer than a model title may be).
 - **pages with repeats**: pages where two rows show the same title (ignoring case).
-- **distinct share**: distinct model-written titles (ignoring case) across all pages over model-written
-  titles.
+- **distinct rows**: the model-written rows, each row (its ``TitleFacts``) counted once: a row that
+  recurs (most users share the trending row) gets the same title by design, so variety — the distinct
+  share, the stock phrases, the anchor and genre checks and the samples — is measured over distinct rows.
+- **distinct share**: distinct model-written titles (ignoring case) across all pages over distinct rows.
 - **names anchor**: of the model-written "because you watched" titles, the share that name the anchor
   film (its title without a trailing parenthesis, as a run of whole words) or hold its distinctive
   words (of 4+ characters, not a function word, stock word or genre word): all of them, or two when
@@ -23,8 +25,8 @@ of letters, digits, hyphens and apostrophes, so "Sci-Fi" and "Children's" are on
   function words (articles, prepositions, conjunctions, "you" and "your": "for you" is not a stock
   phrase, "your queue" is); a row's facts words are the words naming its ``TitleFacts`` genres (as
   above) and the words of their noun phrases ("Action Movies"), its decade and its anchor film's
-  words. Each phrase counts once per row; its share is the model-written rows holding it over all
-  model-written rows. ``stock_phrase_share`` is the most common
+  words. Each phrase counts once per row; its share is the distinct rows holding it over all distinct
+  rows. ``stock_phrase_share`` is the most common
   one's (0 when none).
 """
 
@@ -57,7 +59,7 @@ class Compliance:
 class PhraseShare:
     phrase: str
     rows: int
-    share: float  # of model-written rows
+    share: float  # of distinct rows
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class TitleQuality:
     pages: int
     rows: int
     model_rows: int
+    distinct_rows: int  # model-written rows with facts no earlier row had: what variety is measured over
     model_share: float
     valid_share: float | None  # None without model-written titles
     invalid_from_model: int
@@ -100,6 +103,8 @@ def title_quality(pages: Sequence[tuple[Page, Page]], *, catalogue: Sequence[str
     anchor_checks: list[bool] = []
     genre_checks: list[bool] = []
     phrases: Counter[str] = Counter()
+    seen: set[TitleFacts] = set()
+    model_rows = 0
     for page, titled in pages:
         shown = [row.title for row in titled.rows]
         repeats += len({t.lower() for t in shown}) < len(shown)
@@ -111,9 +116,13 @@ def title_quality(pages: Sequence[tuple[Page, Page]], *, catalogue: Sequence[str
             from_model = row.title_source in MODEL_SOURCES
             if not from_model:
                 continue
+            model_rows += 1
             if title is None:
                 invalid_from_model += 1
                 invalid.append(InvalidTitle(row.title, row.title_source, why))
+            if facts in seen:
+                continue  # the same row again (most users share the trending row): the same title, by design
+            seen.add(facts)
             model_titles.append(row.title)
             samples.append(TitleSample(row.title, template.title))
             phrases.update(stock_bigrams(row.title, facts))
@@ -126,9 +135,10 @@ def title_quality(pages: Sequence[tuple[Page, Page]], *, catalogue: Sequence[str
     return TitleQuality(
         pages=len(pages),
         rows=rows,
-        model_rows=len(model_titles),
-        model_share=_share(len(model_titles), rows) or 0.0,
-        valid_share=_share(len(model_titles) - invalid_from_model, len(model_titles)),
+        model_rows=model_rows,
+        distinct_rows=len(model_titles),
+        model_share=_share(model_rows, rows) or 0.0,
+        valid_share=_share(model_rows - invalid_from_model, model_rows),
         invalid_from_model=invalid_from_model,
         invalid=tuple(invalid[:SHOWN]),
         pages_with_repeats=repeats,
@@ -213,7 +223,7 @@ def format_title_quality(quality: TitleQuality, targets: Mapping[str, float] | N
         f"because-you-watched titles naming their film {figure('names_anchor', q.names_anchor.share)} of "
         f"{q.names_anchor.rows}; genre and explore titles naming their genre "
         f"{figure('names_genre', q.names_genre.share)} of {q.names_genre.rows}; commonest stock phrase on "
-        f"{figure('stock_phrase_share', q.stock_phrase_share, most=True)} of model-written rows: "
+        f"{figure('stock_phrase_share', q.stock_phrase_share, most=True)} of distinct rows: "
         + (", ".join(f"{p.phrase!r} {p.rows}" for p in q.stock_phrases) or "none"),
     ]
     if q.samples:

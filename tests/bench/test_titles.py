@@ -50,7 +50,7 @@ def test_the_cli_json_holds_the_quality_figures_and_their_targets(service, capsy
     titles = json.loads(capsys.readouterr().out)["titles"]
     assert (titles["backend"], titles["pages"], titles["second_start_seconds"]) == ("template", 2, None)
     assert set(titles["quality"]) == {
-        "pages", "rows", "model_rows", "model_share", "valid_share", "invalid_from_model", "invalid",
+        "pages", "rows", "model_rows", "distinct_rows", "model_share", "valid_share", "invalid_from_model", "invalid",
         "pages_with_repeats", "distinct_share", "names_anchor", "names_genre", "stock_phrase_share", "stock_phrases",
         "samples",
     }  # fmt: skip

@@ -168,9 +168,18 @@ def test_format_puts_each_figure_beside_its_target():
     )
     assert lines[1] == (
         "because-you-watched titles naming their film 33.3% of 3; genre and explore titles naming their genre "
-        "66.7% of 3; commonest stock phrase on 28.6% (target ≤ 5%) of model-written rows: 'family favorites' 2, "
+        "66.7% of 3; commonest stock phrase on 28.6% (target ≤ 5%) of distinct rows: 'family favorites' 2, "
         "'favorites for' 2, 'discover something' 1, 'hate stories' 1, 'like when' 1"
     )
     assert lines[2].startswith("samples (model ← template): 'More Like When the Cats Away' ← 'Because you watched")
     assert lines[3].startswith("invalid: 'Family Favorites for You' (model: repeats another title on the page); ")
     assert len(lines) == 4 and format_title_quality(title_quality([])).splitlines()[1].endswith("rows: none")
+
+
+def test_a_row_on_many_pages_counts_once_for_variety():
+    trending = _rows(3, RowReason("trending", "trending"), "Trending now", ("Drama",), "Hot Dramas This Week")
+    pages = [_page(user, trending) for user in range(4)]
+    quality = title_quality(pages, catalogue=CATALOGUE)
+    assert (quality.model_rows, quality.distinct_rows, quality.distinct_share) == (4, 1, 1.0)
+    assert [p.phrase for p in quality.stock_phrases] == ["dramas this", "hot dramas", "this week"]
+    assert {p.share for p in quality.stock_phrases} == {1.0}
