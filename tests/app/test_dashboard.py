@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import shutil
 import threading
@@ -24,7 +23,7 @@ from pagegen.llm.backends import DEFAULT_OLLAMA_CHAT_MODEL, TemplateBackend
 from pagegen.llm.titles import PENDING, TitleReport
 from pagegen.serving import training_plan
 from tests.factories import make_page, pages_report, scenario_report
-from tests.loopback import QuietHandler, loopback_server, server_url
+from tests.loopback import server_url, titling_ollama
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 SMALL_SASREC = [
@@ -174,19 +173,6 @@ def test_backend_down_gives_fallback_titles_with_a_notice(prepared, monkeypatch,
     assert "Up next for you" in _row_titles(app)
 
 
-class _TitlingOllama(QuietHandler):
-    """An Ollama server that titles a row "<its first genre> <a word of its own>"."""
-
-    WORDS = ("Picks", "Favourites", "Gems", "Hits", "Treasures", "Selections", "Showcase", "Marathon", "Nights")
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        genre = re.findall(r"genres ([^,;\n]+)", body["messages"][-1]["content"])[-1]  # the last row is this one
-        title = f"{genre} {self.WORDS[len(self.server.titles) % len(self.WORDS)]}"
-        self.server.titles.append(title)
-        self.send_json(200, {"model": body["model"], "message": {"role": "assistant", "content": title}, "done": True})
-
-
 def test_titles_come_in_the_background_and_take_their_rows_in_place(prepared, monkeypatch, fresh_backends):
     """The page is on screen while the titler is busy (another visitor's page holds it); its titles
     come once that page is done, validated, in the rows the page drew with templates."""
@@ -196,8 +182,7 @@ def test_titles_come_in_the_background_and_take_their_rows_in_place(prepared, mo
         assert let_go.wait(60)
         return page, TitleReport(backend.name, 0.0, 0, 0, len(page.rows))
 
-    with loopback_server(_TitlingOllama) as server:
-        server.titles = []
+    with titling_ollama() as server:
         monkeypatch.setenv("OLLAMA_HOST", server_url(server))
         busy = background_titler().submit(
             TitleJob(make_page(), TemplateBackend(), another_visitors_page), session="another visitor"
