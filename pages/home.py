@@ -46,7 +46,7 @@ if context.held_out is not None and context.held_out in page.item_ids:
     )
 
 
-@st.fragment(run_every=POLL_SECONDS if titles.job else None)
+@st.fragment(run_every=POLL_SECONDS if titles.job is not None else None)
 def rows(job: TitleJob, held_out: int | None, polling: bool) -> None:
     """The rows, drawn again while their titles come in; once all are in, the page runs again (which
     stops the polling and says where the titles came from)."""
