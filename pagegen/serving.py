@@ -186,6 +186,11 @@ class PageService:
         problem = self.problem(user_id, layout, settings, liked=liked, genres=genres)
         return optimize(problem, optimizer, compare=compare, node_limit=node_limit)
 
-    def title(self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET) -> tuple[Page, TitleReport]:
-        """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds)."""
-        return title_page(page, backend, cache=self.title_cache, catalogue=self.catalogue_titles, budget=budget)
+    def title(
+        self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET, generate: bool = True
+    ) -> tuple[Page, TitleReport]:
+        """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds); from the
+        cache alone when not ``generate`` (see ``title_page``)."""
+        return title_page(
+            page, backend, cache=self.title_cache, catalogue=self.catalogue_titles, budget=budget, generate=generate
+        )

@@ -1,10 +1,14 @@
-"""A user's homepage: the layout's tiles filled by the optimizer, each row titled by the language model."""
+"""A user's homepage: the layout's tiles filled by the optimizer, each row titled by the language model.
+
+The page is drawn with the titles already cached; the background titler writes the others, and the rows
+take them in place as they come, while the page stays free to use."""
 
 import streamlit as st
 
 from pagegen.app import render
-from pagegen.app.caches import title_backend
+from pagegen.app.caches import background_titler, title_backend
 from pagegen.app.sidebar import sidebar
+from pagegen.app.titling import POLL_SECONDS, TitleJob, titles_now
 from pagegen.optimizer import solver_line
 
 context = sidebar("home")
@@ -28,31 +32,43 @@ st.caption(
 if report.relaxations:
     relaxed = "; ".join(relaxation.describe() for relaxation in report.relaxations)
     st.info(f"Relaxed to fit the page: {relaxed}", icon=":material/balance:")
+
+backend = title_backend(state.backend, str(service.data_dir))
+job = TitleJob(page, backend, service.title)
+titles = titles_now(job, background_titler(), st.session_state)
 if context.held_out is not None and context.held_out in page.item_ids:
     where = next(
-        (row.title, row.items.index(i)) for row in page.rows for i in row.items if i.item_id == context.held_out
+        (row.title, row.items.index(i)) for row in titles.page.rows for i in row.items if i.item_id == context.held_out
     )
     st.success(
         f"Hit: the film this user watched next is on the page ({where[0]!r}, card {where[1] + 1}).",
         icon=":material/target:",
     )
 
-slots = [st.empty() for _ in page.rows]
-for slot, block in zip(slots, render.page_html(page, held_out=context.held_out), strict=True):
-    slot.html(block)
 
-# Titles last: the page is already on screen while the model writes them.
-backend = title_backend(state.backend, str(service.data_dir))
-titled, titles = service.title(page, backend)
-for slot, before, after in zip(slots, page.rows, titled.rows, strict=True):
-    if (after.title, after.title_source) != (before.title, before.title_source):
-        slot.html(render.row_html(after, held_out=context.held_out))
-fallbacks = titles.from_template if backend.generates else 0
-if titles.notice:
-    st.warning(titles.notice, icon=":material/power_off:")
-elif fallbacks:
-    st.info(
-        f"Titles by {titles.backend}: {titles.from_model} new, {titles.from_cache} cached, "
-        f"{fallbacks} fell back to the template (hover a row's title badge for why).",
-        icon=":material/title:",
-    )
+@st.fragment(run_every=POLL_SECONDS if titles.job is not None else None)
+def rows(job: TitleJob, held_out: int | None, polling: bool) -> None:
+    """The rows, drawn again while their titles come in; once all are in, the page runs again (which
+    stops the polling and says where the titles came from)."""
+    now = titles_now(job, background_titler(), st.session_state)
+    for block in render.page_html(now.page, held_out=held_out):
+        st.html(block)
+    if now.job is not None:
+        st.caption(f"{job.backend.name} is writing {now.report.pending} row titles; they appear in place.")
+    elif polling:
+        st.rerun()
+
+
+rows(job, context.held_out, titles.job is not None)
+if titles.job is None:  # where the titles came from, once they are all in
+    fallbacks = titles.report.from_template if backend.generates else 0
+    if titles.error:
+        st.warning(f"{backend.name} could not title this page ({titles.error}); template titles shown")
+    elif titles.report.notice:
+        st.warning(titles.report.notice, icon=":material/power_off:")
+    elif fallbacks:
+        st.info(
+            f"Titles by {titles.report.backend}: {titles.report.from_model} new, {titles.report.from_cache} "
+            f"cached, {fallbacks} fell back to the template (hover a row's title badge for why).",
+            icon=":material/title:",
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,3 +48,29 @@ def loopback_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterat
 
 def server_url(server: http.server.ThreadingHTTPServer) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+class TitlingOllama(QuietHandler):
+    """An Ollama server with no model to list (``auto`` passes it by) that titles each row "<its first
+    genre> <a word of its own>", and keeps its answers in ``server.titles``."""
+
+    WORDS = ("Picks", "Favourites", "Gems", "Hits", "Treasures", "Selections", "Showcase", "Marathon", "Nights")
+
+    def do_GET(self) -> None:
+        self.send_json(200, {"models": []})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        genre = re.findall(r"genres ([^,;\n]+)", body["messages"][-1]["content"])[-1]  # the last row is this one
+        titles = self.server.titles  # type: ignore[attr-defined]
+        title = f"{genre} {self.WORDS[len(titles) % len(self.WORDS)]}"
+        titles.append(title)
+        self.send_json(200, {"model": body["model"], "message": {"role": "assistant", "content": title}, "done": True})
+
+
+@contextmanager
+def titling_ollama() -> Iterator[http.server.ThreadingHTTPServer]:
+    """A ``TitlingOllama`` server on loopback."""
+    with loopback_server(TitlingOllama) as server:
+        server.titles = []  # type: ignore[attr-defined]
+        yield server

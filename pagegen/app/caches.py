@@ -1,9 +1,9 @@
-"""The dashboard's process-wide caches: one page service per dataset version, warmed title backends, and
-pages by their inputs. Only inputs → outputs are cached, so sessions share work but never settings."""
+"""The dashboard's process-wide caches: one page service per dataset version, the title backends and the
+background titler, and pages by their inputs. Only inputs → outputs are cached, so sessions share work
+but never settings."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import sys
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from pagegen import data
-from pagegen.errors import PagegenError
+from pagegen.app.titling import BackgroundTitler
 from pagegen.layout import Layout
 from pagegen.llm.backends import Backend
 from pagegen.llm.registry import make_backend
@@ -65,13 +65,16 @@ def service_for(dataset: str, data_dir: str, where: Any) -> PageService:
     return page_service(*key)
 
 
-@st.cache_resource(show_spinner="Starting the title model (once per process)…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def title_backend(choice: str, data_dir: str) -> Backend:
-    """The title backend, warmed so the first page's time budget is not spent loading the model."""
-    backend = make_backend(choice, data_dir=Path(data_dir))
-    with contextlib.suppress(PagegenError):  # titling then falls back and says why
-        backend.warm()
-    return backend
+    """The title backend (the background titler loads its model before its first page)."""
+    return make_backend(choice, data_dir=Path(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def background_titler() -> BackgroundTitler:
+    """The process's one titler: every session's pages are titled by its one worker."""
+    return BackgroundTitler()
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)

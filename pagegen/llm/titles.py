@@ -7,7 +7,9 @@ title that is not also a word of the row's own vocabulary (an item title may rea
 not a repeat of another title on the page — and a failed answer gives the row its template title.
 Titles are cached by the hash of model (with its server) and prompt, in memory and on disk; failures
 only in memory, for a minute. A page's titles share one time budget: rows not titled in time keep the
-template title, flagged, and the page says so in one notice.
+template title, flagged, and the page says so in one notice. Titled from the cache only (``generate``
+False: the dashboard, whose background titler writes the rest), a row not cached keeps its template
+title, flagged as pending, and nothing is remembered for it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ REFUSED = "<refused>"
 TIMED_OUT = "<not in time>"
 FAILURE_MEMORY = 60.0
 LATE = "not titled within the time budget"
+PENDING = "the model is still writing this title"  # titled from the cache only, before the model answered
 REMEMBERED = {REFUSED: "model answer refused (remembered)", TIMED_OUT: f"{LATE} (remembered)"}
 
 
@@ -115,6 +118,7 @@ class TitleReport:
     from_cache: int
     from_template: int
     notice: str = ""  # one line for the user when the model could not be used
+    pending: int = 0  # template rows whose model title is still to come (titled from the cache only)
 
     def to_dict(self, *, timings: bool = False) -> dict[str, object]:
         data = dataclasses.asdict(self)
@@ -138,9 +142,11 @@ def title_page(
     cache: TitleCache | None = None,
     catalogue: Sequence[str] = (),
     budget: float = DEFAULT_BUDGET,
+    generate: bool = True,
 ) -> tuple[Page, TitleReport]:
     """The page with each row titled by ``backend`` where a valid answer came in time, else by its
-    template (the row says which, and why)."""
+    template (the row says which, and why). ``generate`` False takes titles from the cache only: the
+    model is not asked, rows it has not titled yet are ``PENDING``, and no failure is remembered."""
     started = time.perf_counter()
     cache = cache if cache is not None else TitleCache()
     facts = [TitleFacts.of(row) for row in page.rows]
@@ -152,7 +158,7 @@ def title_page(
             answers[index] = (cached, "cache")
     missing = [i for i in range(len(prompts)) if i not in answers]
     notice = ""
-    if missing and backend.generates:
+    if missing and backend.generates and generate:
         try:
             deadline = started + budget - BUDGET_RESERVE
             titler = getattr(backend, "generate_titles", None)  # a backend that decodes from the facts
@@ -188,7 +194,7 @@ def title_page(
             elif source == "model":
                 why = f"model answer refused: {why}"
             elif backend.generates and not notice:
-                why = LATE
+                why = LATE if generate else PENDING
             title, source = _distinct(row_facts.template, taken), "template"
         taken.append(title)
         counts[source] += 1
@@ -207,6 +213,7 @@ def title_page(
         from_cache=counts["cache"],
         from_template=counts["template"],
         notice=notice,
+        pending=sum(row.title_note == PENDING for row in rows),
     )
     return dataclasses.replace(page, rows=tuple(rows)), report
 

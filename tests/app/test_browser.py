@@ -1,6 +1,7 @@
 """What a person sees: `streamlit run` in a real headless Chromium, driven by Playwright."""
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from pagegen.cli import main
+from pagegen.llm.titles import PENDING
+from tests.loopback import server_url, titling_ollama
 
 CHROMIUM = Path("/usr/bin/chromium")
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
@@ -33,7 +36,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def app_url(data_dir, tmp_path):
+def ollama():
+    """A stand-in Ollama server for the app, which the test picks as the title backend."""
+    with titling_ollama() as server:
+        yield server
+
+
+@pytest.fixture
+def app_url(data_dir, tmp_path, ollama):
     synth = ["data", "synth", "--users", "40", "--items", "300", "--interactions", "3000", "--seed", "3"]
     assert main(synth) == 0
     small_sasrec = ["--set", "hidden=16", "--set", "layers=1", "--set", "heads=1", "--set", "max_epochs=2"]
@@ -43,7 +53,7 @@ def app_url(data_dir, tmp_path):
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=APP.parent, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=APP.parent, env={**os.environ, "OLLAMA_HOST": server_url(ollama)}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -69,7 +79,23 @@ def _cards(page) -> list[str]:
     return page.eval_on_selector_all("[data-row-id] [data-item-id]", "cards => cards.map(c => c.dataset.itemId)")
 
 
-def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
+def _row_titles(page) -> list[str]:
+    return page.eval_on_selector_all("[data-row-id] .pg-row-title", "titles => titles.map(t => t.textContent)")
+
+
+# Records every set of row titles the page shows, in one list that lives as long as the document does.
+TITLES_SEEN = """() => {
+  const seen = window.pgTitlesSeen = [];
+  const look = () => {
+    const titles = [...document.querySelectorAll('[data-row-id] .pg-row-title')].map(t => t.textContent).join(' | ');
+    if (titles && seen[seen.length - 1] !== titles) seen.push(titles);
+  };
+  look();
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(app_url, ollama, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -126,4 +152,23 @@ def test_home_page_switch_user_and_move_a_slider_in_chromium(app_url, tmp_path):
         )
         page.screenshot(path=str(tmp_path / "home-user-7-diverse.png"), full_page=True)
         assert (tmp_path / "home-user-7-diverse.png").stat().st_size > 10_000
+
+        # Titles by a model: pick the Ollama backend; the page stays as it is, and the rows take the model's
+        # titles in place as they come, without a reload (the list of titles seen lives in this document).
+        cards, templates = _cards(page), _row_titles(page)
+        page.evaluate(TITLES_SEEN)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Title backend").first.click()
+        page.keyboard.type("ollama")
+        page.keyboard.press("Enter")
+        page.wait_for_function(  # titles from the model, every row final (a row that timed out says so)
+            f"() => {{ const notes = [...document.querySelectorAll('[data-row-id] .pg-badge')].map(b => b.title);"
+            f" return document.querySelector('[data-row-id] .pg-badge.model') && !notes.includes({json.dumps(PENDING)}); }}",
+            timeout=60_000,
+        )
+        titled = _row_titles(page)
+        assert set(titled) - set(templates) <= set(ollama.titles)
+        seen = page.evaluate("() => window.pgTitlesSeen")
+        assert seen[0] == " | ".join(templates) and seen[-1] == " | ".join(titled)  # in this document: no reload
+        assert _cards(page) == cards  # the same cards: only the titles changed
+        page.screenshot(path=str(tmp_path / "home-user-7-titled.png"), full_page=True)
         browser.close()

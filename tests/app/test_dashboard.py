@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
+import threading
+from concurrent.futures import wait
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pagegen.app.caches import background_titler, title_backend
+from pagegen.app.titling import JOB_KEY, TitleJob
 from pagegen.cli import main
 from pagegen.data import store
 from pagegen.evaluation.protocol import EvaluationReport, save_evaluation
 from pagegen.evaluation.reports import save_report
 from pagegen.layout import LAYOUT_RANGES, LAYOUTS_DIR, LAYOUTS_DIR_ENV, load_layout
+from pagegen.llm.backends import DEFAULT_OLLAMA_CHAT_MODEL, TemplateBackend
+from pagegen.llm.titles import PENDING, TitleReport
 from pagegen.serving import training_plan
-from tests.factories import pages_report, scenario_report
+from tests.factories import make_page, pages_report, scenario_report
+from tests.loopback import server_url, titling_ollama
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 SMALL_SASREC = [
@@ -58,21 +66,31 @@ def _app(page: str | None = None, **query: str) -> AppTest:
     return app
 
 
+def _titles_in(app: AppTest) -> AppTest:
+    """What the rows' polling does: wait for the page's background titles, then run again."""
+    held = app.session_state.get(JOB_KEY)
+    if held is not None:
+        wait([held[1]], timeout=60)
+    return app.run()
+
+
+def _row_blocks(app: AppTest) -> list[str]:
+    """Each row's HTML, as rendered."""
+    return [block.value for block in app.html if "data-row-id" in block.value]
+
+
 def _card_ids(app: AppTest) -> list[list[str]]:
     """The item ids of each row's cards, as rendered."""
-    import re
-
-    return [re.findall(r'data-item-id="(\d+)"', block.value) for block in app.html if "data-row-id" in block.value]
+    return [re.findall(r'data-item-id="(\d+)"', block) for block in _row_blocks(app)]
 
 
 def _row_titles(app: AppTest) -> list[str]:
-    import re
+    return [re.search(r'class="pg-row-title">([^<]*)<', block)[1] for block in _row_blocks(app)]
 
-    return [
-        re.search(r'class="pg-row-title">([^<]*)<', block.value)[1]
-        for block in app.html
-        if "data-row-id" in block.value
-    ]
+
+def _badge(block: str) -> str:
+    """A row's title badge: its note (the hover text) and where its title came from."""
+    return re.search(r'title="[^"]*">title: \w+', block)[0]
 
 
 def test_home_page_shows_the_users_rows_from_the_link(prepared):
@@ -140,11 +158,50 @@ def test_infeasible_settings_give_the_relaxed_page_with_a_notice(prepared):
     assert _card_ids(app)
 
 
-def test_backend_down_gives_fallback_titles_with_a_notice(prepared, monkeypatch):
+@pytest.fixture
+def fresh_backends():
+    """Title backends made anew (their cache is keyed by choice, not by OLLAMA_HOST), before and after."""
+    title_backend.clear()
+    yield
+    title_backend.clear()
+
+
+def test_backend_down_gives_fallback_titles_with_a_notice(prepared, monkeypatch, fresh_backends):
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # nothing listens on the discard port
-    app = _app(user="3", backend="ollama")
+    app = _titles_in(_app(user="3", backend="ollama"))
     assert any("unavailable" in w.value and "template titles shown" in w.value for w in app.warning)
     assert "Up next for you" in _row_titles(app)
+
+
+def test_titles_come_in_the_background_and_take_their_rows_in_place(prepared, monkeypatch, fresh_backends):
+    """The page is on screen while the titler is busy (another visitor's page holds it); its titles
+    come once that page is done, validated, in the rows the page drew with templates."""
+    let_go = threading.Event()
+
+    def another_visitors_page(page, backend, *, generate=True):
+        assert let_go.wait(60)
+        return page, TitleReport(backend.name, 0.0, 0, 0, len(page.rows))
+
+    with titling_ollama() as server:
+        monkeypatch.setenv("OLLAMA_HOST", server_url(server))
+        busy = background_titler().submit(
+            TitleJob(make_page(), TemplateBackend(), another_visitors_page), session="another visitor"
+        )
+        try:
+            app = _app(user="3", backend="ollama")
+            assert server.titles == [] and not busy.done()  # drawn without waiting for a title
+        finally:
+            let_go.set()
+        cards, templates = _card_ids(app), _row_titles(app)
+        assert [_badge(block) for block in _row_blocks(app)] == [f'title="{PENDING}">title: template'] * len(cards)
+        assert f"ollama:{DEFAULT_OLLAMA_CHAT_MODEL} is writing {len(cards)} row titles" in app.caption[-1].value
+        assert not app.info and not app.warning  # where the titles came from is said once they are in
+        _titles_in(app)
+    assert _row_titles(app) == server.titles and len(server.titles) == len(templates)
+    model = 'title="where the title came from">title: model'
+    assert [_badge(block) for block in _row_blocks(app)] == [model] * len(cards)
+    assert _card_ids(app) == cards  # the same rows, retitled in place
+    assert not any("is writing" in caption.value for caption in app.caption) and not app.warning
 
 
 def test_two_sessions_never_share_settings(prepared):

@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 from pagegen.bench import BenchReport, format_bench
-from pagegen.bench.app import AppBench
+from pagegen.bench.app import AppBench, _without_title_cache
 from pagegen.bench.data import FetchBench, bench_synth
 from pagegen.bench.pages import PagesBench
 from pagegen.bench.timing import Spread, spread
+from pagegen.serving import TITLE_CACHE
 
 TIMES = Spread(median=12.5, p95=40.0, max=51.2)
 
@@ -25,14 +26,23 @@ def _pages() -> PagesBench:
 
 def test_json_puts_each_suite_under_its_name_with_its_targets():
     fetch = FetchBench("ml-100k", "recbole", 1.234, 100_000, 943, 1682)
-    app = AppBench("ml-100k", 5, 9.87, "all from the model", TIMES, TIMES)
+    app = AppBench("ml-100k", 5, 9.87, 12.5, {"model": 8}, "", TIMES, TIMES, TIMES, TIMES)
     payload = json.loads(json.dumps(BenchReport((fetch, _pages(), app)).to_dict()))
     assert list(payload) == ["fetch", "pages", "app"]
     assert payload["fetch"] == {"dataset": "ml-100k", "source": "recbole", "seconds": 1.234, "interactions": 100_000,
                                 "users": 943, "items": 1682, "target_seconds": 10}  # fmt: skip
     assert list(payload["pages"])[-1] == "targets" and payload["pages"]["targets"]["gap"] == 0.005
     assert payload["pages"]["build_and_solve_ms"] == {"median": 12.5, "p95": 40.0, "max": 51.2}
-    assert payload["app"]["targets"] == {"first_page_seconds": 15, "slider_rerun_warm_p95_ms": 300}
+    assert payload["app"]["targets"] == {
+        "first_page_seconds": 15,
+        "slider_to_new_value_p95_ms": 300,
+        "slider_rerun_warm_p95_ms": 300,
+    }
+    assert app.text() == (
+        "dashboard (AppTest): first page after start 9.87 s (target ≤ 15 s), its titles 12.5 s (8 model); "
+        "slider to a new value p95 40.0 ms, in a drag p95 40.0 ms (target ≤ 300 ms), its titles median 12.5 ms, "
+        "p95 40.0 ms; back to a value seen before p95 40.0 ms (target ≤ 300 ms)"
+    )
 
 
 def test_text_is_a_line_or_two_per_suite():
@@ -49,6 +59,18 @@ def test_text_is_a_line_or_two_per_suite():
         "hit 0.593 (top picks alone, as many items: 0.55)"
     )
     assert len(lines) == 3 and format_bench(BenchReport(())) == ""
+
+
+def test_the_app_suite_reads_the_data_but_not_its_title_cache(tmp_path):
+    data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
+    for path in ("ml-100k/models/ease.npz", "ml-100k/manifest.json", f"ml-100k/{TITLE_CACHE}", "llm/model", "synth/x"):
+        (data_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / path).write_text(path)
+    scratch.mkdir()
+    untitled = _without_title_cache(data_dir, "ml-100k", scratch)
+    assert sorted(p.name for p in untitled.iterdir()) == ["llm", "ml-100k", "synth"]
+    assert sorted(p.name for p in (untitled / "ml-100k").iterdir()) == ["manifest.json", "models"]
+    assert (untitled / "ml-100k" / "models" / "ease.npz").read_text() == "ml-100k/models/ease.npz"
 
 
 def test_spread_of_timings():

@@ -236,6 +236,29 @@ def test_a_remembered_failure_never_replaces_a_title_and_old_markers_are_dropped
     assert TitleCache(path).entries == {}
 
 
+def test_titles_from_the_cache_only_ask_nothing_and_remember_nothing(tmp_path):
+    """The dashboard's first draw: cached titles shown, the rest pending (the background titler writes
+    them), and no failure recorded that would keep the model from being asked."""
+    path = tmp_path / "titles.json"
+    cache = TitleCache(path)
+    backend = ScriptedBackend(["More Alien Encounters", "Feel-Good Comedy Picks"])
+    titled, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE, generate=False)
+    assert backend.calls == 0 and cache.failures == {} and not path.exists()
+    assert [r.title for r in titled.rows] == ["Because you watched Alien", "Comedy for you"]
+    assert [r.title_note for r in titled.rows] == [titles.PENDING] * 2
+    assert (report.pending, report.from_template, report.notice) == (2, 2, "")
+    alien_row_only = dataclasses.replace(make_page(), rows=make_page().rows[:1])
+    title_page(alien_row_only, backend, cache=cache, catalogue=CATALOGUE)  # another page titled that row
+    titled, report = title_page(make_page(), backend, cache=cache, catalogue=CATALOGUE, generate=False)
+    assert [(r.title, r.title_source) for r in titled.rows] == [
+        ("More Alien Encounters", "cache"),
+        ("Comedy for you", "template"),
+    ]
+    assert report.pending == 1 and backend.calls == 1
+    template, report = title_page(make_page(), TemplateBackend(), generate=False)
+    assert report.pending == 0 and [r.title_note for r in template.rows] == ["", ""]  # nothing to wait for
+
+
 def test_template_backend_and_duplicate_templates_are_numbered():
     page = make_page()
     twin = page.rows[1]
