@@ -90,7 +90,7 @@ def sample_titles(
     tokenizer: Any,
     cache: Any,
     mask: Any,
-    last: Sequence[int],
+    first: Any,
     tries: Sequence[PhraseTrie],
     seeds: Sequence[int],
     *,
@@ -103,8 +103,9 @@ def sample_titles(
 ) -> list[list[tuple[str | None, float]]]:
     """``per_row`` sampled titles per row with their scores (None for one not finished by the deadline).
 
-    ``cache`` holds the model's state over every prompt but its last token (``last``), one prompt per row,
-    ``mask`` their attention mask; both are repeated here for the candidates. ``calibration``: per row,
+    ``cache`` holds the model's state over every prompt, one per row, ``mask`` their attention mask (both
+    are repeated here for the candidates), ``first`` the model's log-probabilities of each prompt's
+    next token (a title's first choice costs no step of its own). ``calibration``: per row,
     log-probabilities over the vocabulary discounted from the model's at the row's first choice (what
     the model would say of any row of its type)."""
     import torch
@@ -113,12 +114,28 @@ def sample_titles(
     mask = mask.repeat_interleave(per_row, 0)
     lengths = mask.sum(-1)
     candidates = [
-        _Candidate(row=r, rng=random.Random(seeds[r] * 131 + k), node=tries[r].root, pending=[last[r]])
+        _Candidate(row=r, rng=random.Random(seeds[r] * 131 + k), node=tries[r].root, pending=[])
         for r in range(len(tries))
         for k in range(per_row)
     ]
+
+    def choose(candidate: _Candidate, logprobs: Any) -> None:
+        options = _options(candidate.node, end)
+        allowed = logprobs[options]
+        if calibration is not None and candidate.choices == 0:
+            allowed = allowed - calibration[candidate.row][options]
+        weights = pattern_weights(
+            (allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature
+        )
+        choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
+        candidate.logprob += float(logprobs[options[choice]])  # the model's own, uncalibrated
+        candidate.choices += 1
+        _advance(candidate, options[choice], end)
+
     for candidate in candidates:
         _take_forced(candidate, end)
+        if not candidate.done and not candidate.pending:  # the choice right after the prompt
+            choose(candidate, first[candidate.row])
     active = candidates
     head = model.get_output_embeddings()
     while time.perf_counter() < deadline:
@@ -140,17 +157,7 @@ def sample_titles(
         logprobs = head(hidden).float().log_softmax(-1)
         lengths = lengths + step_mask.sum(-1)
         for index, candidate in enumerate(active):
-            options = _options(candidate.node, end)
-            allowed = logprobs[index, options]
-            if calibration is not None and candidate.choices == 0:
-                allowed = allowed - calibration[candidate.row][options]
-            weights = pattern_weights(
-                (allowed / temperature).softmax(-1).tolist(), candidate.node.ways(), pattern_temperature
-            )
-            choice = candidate.rng.choices(range(len(options)), weights=weights)[0]
-            candidate.logprob += float(logprobs[index, options[choice]])  # the model's own, uncalibrated
-            candidate.choices += 1
-            _advance(candidate, options[choice], end)
+            choose(candidate, logprobs[index])
     titles: list[list[tuple[str | None, float]]] = [[] for _ in tries]
     for candidate in candidates:
         if candidate.done:

@@ -281,14 +281,14 @@ class EmbeddedBackend:
         tries = [PhraseTrie(tokenizer, title_phrases(f), spelled) for f in facts]
         ids, mask, shared = self._title_batch([row_line(f) for f in facts])
         with torch.inference_mode(), _torch_threads(TITLE_THREADS):
-            cache = self._prefill(ids, mask, shared, model)
+            cache, first = self._prefill(ids, mask, shared, model)
             calibration = self._calibration(model, [f.row_type for f in facts]) if self.calibrate else None
             candidates = sample_titles(
                 model,
                 tokenizer,
                 cache,
-                mask[:, :-1],
-                ids[:, -1].tolist(),
+                mask,
+                first,
                 tries,
                 [row_seed(f) for f in facts],
                 per_row=self.candidates,
@@ -339,22 +339,22 @@ class EmbeddedBackend:
         mask = torch.tensor([[1] * len(prefix) + [0] * (width - len(r)) + [1] * len(r) for r in rows])
         return ids, mask, len(prefix)
 
-    def _prefill(self, ids: Any, mask: Any, shared: int, model: Any) -> Any:
-        """The model's cache over all but each prompt's last token: the shared prefix computed once per
-        process, then every row's own part in one pass."""
+    def _prefill(self, ids: Any, mask: Any, shared: int, model: Any) -> tuple[Any, Any]:
+        """The model's cache over every prompt (the shared prefix computed once per process, then every
+        row's own part in one pass) and its log-probabilities of each prompt's next token."""
         import copy
 
         cache = copy.deepcopy(self._examples_cache(model, ids[0, :shared].tolist()))
         cache.batch_repeat_interleave(ids.shape[0])
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        model.model(
-            input_ids=ids[:, shared:-1],
-            attention_mask=mask[:, :-1],
-            position_ids=positions[:, shared:-1],
+        hidden = model.model(
+            input_ids=ids[:, shared:],
+            attention_mask=mask,
+            position_ids=positions[:, shared:],
             cache=cache,
             use_cache=True,
-        )
-        return cache
+        ).last_hidden_state[:, -1]
+        return cache, model.get_output_embeddings()(hidden).float().log_softmax(-1)
 
     @staticmethod
     def _examples_cache(model: Any, prefix: list[int]) -> Any:

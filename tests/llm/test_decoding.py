@@ -75,14 +75,14 @@ COMEDY = TitleFacts.of(make_page().rows[1])
 def decode(
     facts: list[TitleFacts], *, seed: int, per_row: int = 3, deadline: float | None = None, model=None, calibration=None
 ):
-    tokenizer = CharTokenizer()
+    tokenizer, model = CharTokenizer(), model or RandomModel(seed)
     tries = [PhraseTrie(tokenizer, title_phrases(f)) for f in facts]
     return sample_titles(
-        model or RandomModel(seed),
+        model,
         tokenizer,
         FakeCache(len(facts)),
         torch.ones((len(facts), 4), dtype=torch.long),
-        [ord(":")] * len(facts),
+        model.table[[ord(":")] * len(facts)].log_softmax(-1),  # after the prompt's ":"
         tries,
         [row_seed(f) for f in facts],
         per_row=per_row,
@@ -162,9 +162,9 @@ def test_the_model_is_asked_only_where_the_grammar_leaves_a_choice():
     # a choice wherever the spelled path so far has more than one way on (the end counts as one)
     choices = [i for i in range(len(tokens) + 1) if len(trie.walk(tokens[:i]).children) + trie.walk(tokens[:i]).end > 1]
     assert len(model.read) == len(choices) >= 1
-    # each call reads what was taken since the last: in all, the prompt's last token and the title up to
-    # its last choice
-    assert sum(model.read) == 1 + choices[-1]
+    # each call reads what was taken since the last: in all, the title up to its last choice (the prompt
+    # is read before, with the log-probabilities of the first choice)
+    assert sum(model.read) == choices[-1]
 
 
 def test_what_the_deadline_cuts_short_is_no_title():
@@ -228,3 +228,32 @@ def test_a_row_the_grammar_has_no_title_for_gets_an_empty_answer_for_validation_
     assert title_phrases(nothing) == {}
     assert decode([nothing], seed=0, per_row=1) == [[("", 0.0)]]
     assert pick_titles([[("", 0.0)]], [nothing]) == [""]  # answered, not late: refused as "empty answer"
+
+
+class WordTokenizer:
+    """One token per word (with its leading space), as the real tokenizer spells most title words."""
+
+    pad_token_id = PAD
+
+    def __init__(self) -> None:
+        self.words: list[str] = ["<pad>"]
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        if text not in self.words:
+            self.words.append(text)
+        return [self.words.index(text)]
+
+    def decode(self, tokens: list[int]) -> str:
+        return "".join(self.words[t] for t in tokens)
+
+
+def test_the_first_choice_is_read_off_the_prompts_own_step():
+    tokenizer, model = WordTokenizer(), RandomModel(0)
+    trie = PhraseTrie(tokenizer, {"Alpha Beta": 0, "Alpha Delta": 0, "Gamma": 1})
+    first = torch.full((1, VOCAB), -1e9)
+    first[0, tokenizer.encode(" Gamma")] = 0.0  # the prompt's next token, as the prefill found it
+    args = (model, tokenizer, FakeCache(1), torch.ones((1, 4), dtype=torch.long), first, [trie], [0])
+    titles = sample_titles(
+        *args, per_row=2, end=NEWLINE, temperature=1.0, pattern_temperature=1.0, deadline=time.perf_counter() + 60
+    )
+    assert titles == [[("Gamma", 0.0), ("Gamma", 0.0)]] and model.read == []  # chosen, then ended: no step
