@@ -79,20 +79,33 @@ def _cards(page) -> list[str]:
     return page.eval_on_selector_all("[data-row-id] [data-item-id]", "cards => cards.map(c => c.dataset.itemId)")
 
 
-def _row_titles(page) -> list[str]:
-    return page.eval_on_selector_all("[data-row-id] .pg-row-title", "titles => titles.map(t => t.textContent)")
-
-
-# Records every set of row titles the page shows, in one list that lives as long as the document does.
-TITLES_SEEN = """() => {
-  const seen = window.pgTitlesSeen = [];
-  const look = () => {
-    const titles = [...document.querySelectorAll('[data-row-id] .pg-row-title')].map(t => t.textContent).join(' | ');
-    if (titles && seen[seen.length - 1] !== titles) seen.push(titles);
+# Each row's title, cards, and title badge (where its title came from and, its hover text, why); and how
+# many row titles the page says are being written (its caption, drawn after the rows).
+ROWS = """() => {
+  const rows = [...document.querySelectorAll('[data-row-id]')];
+  const badge = row => [...row.querySelectorAll('.pg-badge')].find(b => b.textContent.startsWith('title:'));
+  const writing = document.body.innerText.match(/is writing (\\d+) row titles/);
+  return {
+    titles: rows.map(row => row.querySelector('.pg-row-title').textContent),
+    cards: rows.flatMap(row => [...row.querySelectorAll('[data-item-id]')].map(card => card.dataset.itemId)),
+    sources: rows.map(row => badge(row).textContent),
+    notes: rows.map(row => badge(row).title),
+    writing: writing ? Number(writing[1]) : 0,
   };
-  look();
-  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+
+
+# Records every state of the rows the page shows (``ROWS``), in a list that lives as long as the document.
+WATCH_ROWS = f"""() => {{
+  const states = window.pgRowStates = [];
+  const look = () => {{
+    const rows = ({ROWS})(), last = JSON.stringify(rows);
+    window.pgChanged = performance.now();
+    if (JSON.stringify(states[states.length - 1]) !== last) states.push(rows);
+  }};
+  look();
+  new MutationObserver(look).observe(document.body, {{subtree: true, childList: true, characterData: true}});
+}}"""
 
 
 def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(app_url, ollama, tmp_path):
@@ -107,9 +120,10 @@ def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(ap
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{app_url}/?dataset=synth&user=5")
         page.get_by_text("Home for user 5").wait_for(timeout=90_000)
-        page.locator("[data-row-id]").first.wait_for(timeout=60_000)
+        page.wait_for_function(  # rows arrive one by one: at least two carousels' worth of cards
+            "() => document.querySelectorAll('[data-row-id] [data-item-id]').length >= 20", timeout=60_000
+        )
         first = _cards(page)
-        assert len(first) >= 20
         # Cards keep their fixed width in a real layout (a flex row without one squeezes them to slivers);
         # the browser may lay a card out once before the page's style applies, so give it a moment.
         with contextlib.suppress(PlaywrightTimeout):
@@ -142,7 +156,7 @@ def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(ap
         for _ in range(2):
             page.keyboard.press("ArrowLeft")
         page.wait_for_function(
-            "() => new URL(location.href).searchParams.get('max_genre_share') !== null", timeout=30_000
+            "() => new URL(location.href).searchParams.get('max_genre_share') === '0.4'", timeout=30_000
         )
         page.wait_for_function(
             "(before) => { const ids = [...document.querySelectorAll('[data-row-id] [data-item-id]')].map(c => c.dataset.itemId);"
@@ -153,22 +167,24 @@ def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(ap
         page.screenshot(path=str(tmp_path / "home-user-7-diverse.png"), full_page=True)
         assert (tmp_path / "home-user-7-diverse.png").stat().st_size > 10_000
 
-        # Titles by a model: pick the Ollama backend; the page stays as it is, and the rows take the model's
-        # titles in place as they come, without a reload (the list of titles seen lives in this document).
-        cards, templates = _cards(page), _row_titles(page)
-        page.evaluate(TITLES_SEEN)
+        # Titles by a model: pick the Ollama backend; the page is drawn again at once with its templates, and
+        # the rows take the model's titles in place as they come, without a reload. The rows change by
+        # themselves, some states briefly: the page records each state it shows, in this document.
+        page.evaluate(WATCH_ROWS)
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Title backend").first.click()
         page.keyboard.type("ollama")
         page.keyboard.press("Enter")
-        page.wait_for_function(  # titles from the model, every row final (a row that timed out says so)
-            f"() => {{ const notes = [...document.querySelectorAll('[data-row-id] .pg-badge')].map(b => b.title);"
-            f" return document.querySelector('[data-row-id] .pg-badge.model') && !notes.includes({json.dumps(PENDING)}); }}",
+        pending = json.dumps(PENDING)
+        page.wait_for_function(  # every row final, some by the model (a row that timed out says so), and still
+            f"() => {{ const rows = ({ROWS})(); return rows.sources.includes('title: model') && !rows.writing"
+            f" && !rows.notes.includes({pending}) && performance.now() - window.pgChanged > 1000; }}",
             timeout=60_000,
         )
-        titled = _row_titles(page)
-        assert set(titled) - set(templates) <= set(ollama.titles)
-        seen = page.evaluate("() => window.pgTitlesSeen")
-        assert seen[0] == " | ".join(templates) and seen[-1] == " | ".join(titled)  # in this document: no reload
-        assert _cards(page) == cards  # the same cards: only the titles changed
+        titled, states = page.evaluate(ROWS), page.evaluate("() => window.pgRowStates")
+        waiting = [  # the same rows, each with its template and a note that its title is on its way
+            state for state in states if state["cards"] == titled["cards"] and {*state["notes"]} == {PENDING}
+        ]
+        assert waiting, "the rows were never shown waiting for their titles"
+        assert set(titled["titles"]) - set(waiting[0]["titles"]) <= set(ollama.titles)
         page.screenshot(path=str(tmp_path / "home-user-7-titled.png"), full_page=True)
         browser.close()
