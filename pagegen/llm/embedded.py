@@ -205,13 +205,16 @@ class EmbeddedBackend:
         self.model_name = f"{self.name}/{DECODER_VERSION}"
 
     def warm(self) -> None:
-        """Load the model and run one tiny generation, so the first page does not pay torch's start-up."""
+        """Load the model, run one tiny generation and compute the prompt's shared parts (the examples'
+        cache, each row type's calibration), so the first page pays none of it."""
         import torch
 
         tokenizer, model = self.load()
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(TITLE_THREADS):  # as the titles will run
             model.generate(**tokenizer(["Title:"], return_tensors="pt"), max_new_tokens=1, do_sample=False)
             self._examples_cache(model, tokenizer.encode(self.examples(), add_special_tokens=False))
+            if self.calibrate:
+                self._calibration(model, list(ROW_KINDS))
 
     def load(self, *, prepare: bool = True) -> tuple[Any, Any]:
         """The tokenizer and model; ``prepare``: fetch and convert them first when needed (``warm`` does;
