@@ -45,7 +45,7 @@ TITLE_THREADS = 1
 _PREFIX_CACHE: dict[tuple[int, tuple[int, ...]], Any] = {}  # the examples' cache, per model
 _CALIBRATION: dict[tuple[int, str], Any] = {}  # per model and row type: see EmbeddedBackend._calibration
 # What a row is, in the few words the model reads (its facts follow).
-ROW_KINDS = {
+ROW_CUES = {
     "top_picks": "top picks",
     "because_you_watched": "because you watched",
     "up_next": "up next",
@@ -83,7 +83,7 @@ def row_line(facts: TitleFacts) -> str:
     """A row as the model reads it: what kind of row (with its film), its genres, its decade."""
     from pagegen.llm.title_rules import film_name  # lazily: the backend imports without torch
 
-    kind = ROW_KINDS[facts.row_type]
+    kind = ROW_CUES[facts.row_type]
     if facts.row_type == "because_you_watched" and facts.anchor_title:
         kind = f"{kind} {film_name(facts.anchor_title)}"  # as the titles name it: shorter, and what they copy
     return "; ".join(p for p in (kind, ", ".join(facts.genres), facts.decade) if p)
@@ -214,7 +214,7 @@ class EmbeddedBackend:
             model.generate(**tokenizer(["Title:"], return_tensors="pt"), max_new_tokens=1, do_sample=False)
             self._examples_cache(model, tokenizer.encode(self.examples(), add_special_tokens=False))
             if self.calibrate:
-                self._calibration(model, list(ROW_KINDS))
+                self._calibration(model, list(ROW_CUES))
 
     def load(self, *, prepare: bool = True) -> tuple[Any, Any]:
         """The tokenizer and model; ``prepare``: fetch and convert them first when needed (``warm`` does;
@@ -312,18 +312,9 @@ class EmbeddedBackend:
         """Per row, the model's log-probabilities of a title's first token for a row of its type with no
         facts at all ("Row: trending"), computed once per process and type: what the model says of any
         such row, which the sampler discounts (contextual calibration, Zhao et al. 2021)."""
-        import copy
-
         missing = sorted({t for t in row_types if (id(model), t) not in _CALIBRATION})
         if missing:
-            ids, mask, shared = self._title_batch([ROW_KINDS[t] for t in missing])
-            cache = copy.deepcopy(self._examples_cache(model, ids[0, :shared].tolist()))
-            cache.batch_repeat_interleave(len(missing))
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            hidden = model.model(
-                input_ids=ids[:, shared:], attention_mask=mask, position_ids=positions[:, shared:], cache=cache
-            ).last_hidden_state[:, -1]
-            logprobs = model.get_output_embeddings()(hidden).float().log_softmax(-1)
+            _, logprobs = self._prefill(*self._title_batch([ROW_CUES[t] for t in missing]), model)
             for row_type, row in zip(missing, logprobs, strict=True):
                 _CALIBRATION[(id(model), row_type)] = row
         return [_CALIBRATION[(id(model), t)] for t in row_types]

@@ -3,8 +3,8 @@ must pass before it is shown (length, no markup or quotes, no echo of the prompt
 named that is not in the row, no instruction words, no word carried over from an item title unless it
 is also a word of the row's own vocabulary, not a repeat of another title on the page).
 
-Shared by the titles stage (which validates every answer) and the constrained decoder (which lets a
-title end only once it would pass).
+Shared by the titles stage (which validates every answer) and the embedded model's grammar and decoder
+(which name films and genres the way validation reads them, and keep the first valid candidate).
 """
 
 from __future__ import annotations
