@@ -6,6 +6,7 @@ import http.server
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,7 +53,7 @@ def server_url(server: http.server.ThreadingHTTPServer) -> str:
 
 class TitlingOllama(QuietHandler):
     """An Ollama server with no model to list (``auto`` passes it by) that titles each row "<its first
-    genre> <a word of its own>", and keeps its answers in ``server.titles``."""
+    genre> <a word of its own>" after ``server.delay`` seconds, and keeps its answers in ``server.titles``."""
 
     WORDS = ("Picks", "Favourites", "Gems", "Hits", "Treasures", "Selections", "Showcase", "Marathon", "Nights")
 
@@ -61,6 +62,7 @@ class TitlingOllama(QuietHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        time.sleep(self.server.delay)  # type: ignore[attr-defined]
         genre = re.findall(r"genres ([^,;\n]+)", body["messages"][-1]["content"])[-1]  # the last row is this one
         titles = self.server.titles  # type: ignore[attr-defined]
         title = f"{genre} {self.WORDS[len(titles) % len(self.WORDS)]}"
@@ -69,8 +71,8 @@ class TitlingOllama(QuietHandler):
 
 
 @contextmanager
-def titling_ollama() -> Iterator[http.server.ThreadingHTTPServer]:
-    """A ``TitlingOllama`` server on loopback."""
+def titling_ollama(delay: float = 0.0) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A ``TitlingOllama`` server on loopback, answering each request after ``delay`` seconds."""
     with loopback_server(TitlingOllama) as server:
-        server.titles = []  # type: ignore[attr-defined]
+        server.titles, server.delay = [], delay  # type: ignore[attr-defined]
         yield server

@@ -37,8 +37,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def ollama():
-    """A stand-in Ollama server for the app, which the test picks as the title backend."""
-    with titling_ollama() as server:
+    """A stand-in Ollama server for the app, which the test picks as the title backend. It answers each row
+    after 0.1 s, as a server does: answering at once, it could title the page before the rows were drawn
+    waiting for it, and the test would miss that state."""
+    with titling_ollama(delay=0.1) as server:
         yield server
 
 
