@@ -11,6 +11,7 @@ import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,66 @@ import numpy as np
 
 from pagegen import data
 from pagegen.data import schema as S
-from pagegen.errors import ConfigError
+from pagegen.errors import ConfigError, ModelUnavailableError
 from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.generators.experiments import leave_last_out_experiment
-from pagegen.layout import Constraints, Layout, parse_constraints
-from pagegen.llm.backends import Backend
+from pagegen.layout import Constraints, Layout, parse_constraints, with_asked_tiles
+from pagegen.llm.backends import Backend, TemplateBackend
+from pagegen.llm.intent import Understanding, understand
 from pagegen.llm.titles import DEFAULT_BUDGET, TitleCache, TitleReport, title_page
-from pagegen.optimizer import NODE_LIMIT, Page, PageProblem, Relaxation, optimize, prepare_problem, row_depth
-from pagegen.rows import ItemFacts, RowBuilder, RowRules
-from pagegen.vocabulary import DEFAULT_OPTIMIZER
+from pagegen.optimizer import (
+    NODE_LIMIT,
+    Page,
+    PageProblem,
+    Relaxation,
+    format_page,
+    optimize,
+    prepare_problem,
+    row_depth,
+)
+from pagegen.rows import CandidateRow, ItemFacts, RowBuilder, RowRules
+from pagegen.rows.candidates import GIVE_WAY
+from pagegen.rows.requests import Intent, RequestError, RequestVocabulary, clean_request, intent_label
+from pagegen.vocabulary import ASKED_ROW, DEFAULT_OPTIMIZER
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
+MAX_ASKED = 3  # asked rows a page holds at most (the newest requests)
+TITLE_CHARS = 40  # an asked row titled by its request's own words shows at most this many characters
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One request as the page answers it: the words read, how they were understood and by whom, and
+    notes on what was not understood or what the row had to give way on."""
+
+    request: str  # cleaned and shortened: what was read
+    row_id: str
+    title: str
+    understanding: Understanding
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        intent = self.understanding.intent
+        return {
+            "request": self.request,
+            "row_id": self.row_id,
+            "title": self.title,
+            "parser": self.understanding.parser,
+            "intent": {**dataclasses.asdict(intent), "years": list(intent.years) if intent.years else None},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class AskedPage:
+    """A page with the rows a user asked for on top (newest first)."""
+
+    page: Page
+    asked: tuple[Asked, ...]
+
+    def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
+        return {**self.page.to_dict(timings=timings), "asked": [asked.to_dict() for asked in self.asked]}
 
 
 def training_plan(
@@ -80,6 +129,14 @@ class PageService:
         self.builder = RowBuilder(self.experiment.serving, self.generators)
         self.title_cache = TitleCache(data_dir / dataset / TITLE_CACHE)
         self.catalogue_titles = self.experiment.serving.catalogue[S.TITLE].to_list()
+        serving = self.experiment.serving
+        self.vocabulary = RequestVocabulary.of(
+            serving.item_ids.tolist(),
+            self.catalogue_titles,
+            serving.catalogue[S.YEAR].to_list(),
+            serving.catalogue[S.GENRES].to_list(),
+            serving.item_counts.tolist(),
+        )
 
     @property
     def name(self) -> str:
@@ -106,10 +163,11 @@ class PageService:
         *,
         liked: Sequence[int] = (),
         genres: Sequence[str] = (),
+        asked: Sequence[Asked] = (),
     ) -> PageProblem:
         """The page problem for a user under ``layout`` and slider ``settings`` (validated against their
         ranges). ``user_id`` None is a new user, whose onboarding picks (``liked`` item ids, ``genres``)
-        stand in for a history."""
+        stand in for a history. ``asked``: rows the user asked for, each pinned to its own tile on top."""
         constraints = self.constraints(layout, settings)
         if user_id is not None and (liked or genres):
             raise ConfigError("liked items and genres describe a new user; a known user has a history")
@@ -129,7 +187,9 @@ class PageService:
         built = self.builder.build(
             history, beta=constraints.popularity_beta, genres=genres, rules=rules, depth=row_depth(layout)
         )
-        facts = self.builder.facts({item for row in built.rows for item in row.items})
+        rows = [*built.rows, *(self._asked_row(a, history, constraints, rules, row_depth(layout)) for a in asked)]
+        layout = with_asked_tiles(layout, tuple(a.row_id for a in asked))
+        facts = self.builder.facts({item for row in rows for item in row.items})
         relaxed: tuple[Relaxation, ...] = ()
         if built.relevance_floor < constraints.min_relevance_quantile:
             why = f"fewer than the page's {needed} cards pass it"
@@ -139,7 +199,80 @@ class PageService:
                 ),
             )
             constraints = dataclasses.replace(constraints, min_relevance_quantile=built.relevance_floor)
-        return prepare_problem(built.rows, facts, layout, constraints, user_id=user_id, item_relaxations=relaxed)
+        return prepare_problem(rows, facts, layout, constraints, user_id=user_id, item_relaxations=relaxed)
+
+    def read_request(self, text: str, reader: Backend, *, number: int = 0) -> Asked:
+        """A request read (by ``reader``'s model, else by rules) and named: its row id and title. A
+        RequestError for an empty one."""
+        request, shortened = clean_request(text)
+        understanding = understand(request, self.vocabulary, reader)
+        intent = understanding.intent
+        title = intent_label(intent, self.vocabulary) or _own_words(request)
+        notes = [f"Long request: {shortened}"] if shortened else []
+        if understanding.note:
+            notes.append(understanding.note)
+        if intent.unknown_genres:
+            notes.append(
+                f"the catalogue has no genre {', '.join(map(repr, intent.unknown_genres))}; "
+                f"genres: {', '.join(self.vocabulary.genres)}"
+            )
+        if intent.unknown_films:
+            notes.append(f"no film called {', '.join(map(repr, intent.unknown_films))} in the catalogue")
+        if not intent.understood:
+            notes.append("no genre, year or catalogue film understood: the row is what comes closest to the words")
+        return Asked(request, f"{ASKED_ROW}:{number}", title, understanding, tuple(notes))
+
+    def _asked_row(
+        self, asked: Asked, history: np.ndarray, constraints: Constraints, rules: RowRules, depth: int
+    ) -> CandidateRow:
+        intent = asked.understanding.intent
+        return self.builder.asked(  # what it gave way on is in its items' explanations
+            history,
+            intent,
+            text_scores=self._text_scores(asked.request, intent),
+            row_id=asked.row_id,
+            title=asked.title,
+            request=asked.request,
+            beta=constraints.popularity_beta,
+            rules=rules,
+            depth=depth,
+        )
+
+    def _text_scores(self, request: str, intent: Intent) -> np.ndarray | None:
+        """Each item's match to the request's words by the content model; None without one (or when its
+        embedding server is down: the row then ranks by the rest)."""
+        content = self.generators.get("content")
+        if content is None:
+            return None
+        text = f"{request}. Genres: {', '.join(intent.genres)}." if intent.genres else request
+        try:
+            return content.score_text(text)  # type: ignore[attr-defined]
+        except ModelUnavailableError:
+            return None
+
+    def ask(
+        self,
+        requests: Sequence[str],
+        user_id: int | None,
+        layout: Layout,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        reader: Backend | None = None,
+        optimizer: str = DEFAULT_OPTIMIZER,
+        compare: bool = True,
+        node_limit: int = NODE_LIMIT,
+        liked: Sequence[int] = (),
+        genres: Sequence[str] = (),
+    ) -> AskedPage:
+        """The page with a row for each request on top, newest (first) on top, at most ``MAX_ASKED``;
+        requests are read by ``reader``'s model when it has one (else by rules)."""
+        if not requests:
+            raise RequestError("no request: say what you would like, e.g. '80s horror'")
+        reader = reader or TemplateBackend()
+        asked = [self.read_request(text, reader, number=n) for n, text in enumerate(requests[:MAX_ASKED])]
+        problem = self.problem(user_id, layout, settings, liked=liked, genres=genres, asked=asked)
+        page = optimize(problem, optimizer, compare=compare, node_limit=node_limit)
+        return AskedPage(page, tuple(_with_row_notes(a, page, problem) for a in asked))
 
     def genres(self) -> list[str]:
         """The catalogue's genres, most common first (the onboarding choices)."""
@@ -194,3 +327,39 @@ class PageService:
         return title_page(
             page, backend, cache=self.title_cache, catalogue=self.catalogue_titles, budget=budget, generate=generate
         )
+
+
+def _own_words(request: str) -> str:
+    """A title from a request nothing was understood in: its own words, shortened."""
+    words = request if len(request) <= TITLE_CHARS else request[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return words[:1].upper() + words[1:]
+
+
+def _with_row_notes(asked: Asked, page: Page, problem: PageProblem) -> Asked:
+    """``asked`` with what its row on the page gave way on: cards that match only part of the request,
+    asked genres the layout does not allow, or the row missing from the page."""
+    notes = list(asked.notes)
+    intent = asked.understanding.intent
+    allowed = set(problem.constraints.allowed_genres)
+    barred = [g for g in intent.genres if allowed and g not in allowed]
+    if barred:
+        notes.append(f"this layout shows only {', '.join(sorted(allowed))}; {', '.join(barred)} is not allowed here")
+    row = next((r for r in page.rows if r.row_id == asked.row_id), None)
+    if row is None:
+        why = next((r.note for r in page.report.relaxations if r.constraint.endswith(".pinned")), "")
+        notes.append(f"the asked row is not on the page: {why or 'nothing the layout may show matches it'}")
+        return dataclasses.replace(asked, notes=tuple(notes))
+    for short, cause in GIVE_WAY:
+        count = sum(item.why.endswith(short) for item in row.items)
+        if count:
+            notes.append(f"{count} of {len(row.items)} cards are {short}: {cause}")
+    return dataclasses.replace(asked, notes=tuple(notes))
+
+
+def format_asked(asked: AskedPage, dataset: str, held_out: int | None = None) -> str:
+    """An asked page as text: each request, how it was read and what its row gave way on, then the page."""
+    lines = []
+    for request in asked.asked:
+        lines.append(f"You asked: {request.request}  → {request.title!r}, read by {request.understanding.parser}")
+        lines += [f"  note: {note}" for note in request.notes]
+    return "\n".join([*lines, "", format_page(asked.page, dataset, held_out)])

@@ -11,6 +11,7 @@ GENERATOR_NAMES = ("ease", "sasrec", "content", "popularity", "trending")  # the
 ROW_TYPES = (
     "top_picks", "because_you_watched", "up_next", "new_for_you", "trending", "genre", "hidden_gems", "explore",
 )  # fmt: skip
+ASKED_ROW = "asked"  # the row a person asks for (`pagegen ask`): built from the request, pinned on top by its id
 OPTIMIZERS = ("ilp", "greedy", "mmr")  # the exact page program, and the two baselines it is compared with
 DEFAULT_OPTIMIZER = "ilp"
 BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a server answers, else embedded, else template

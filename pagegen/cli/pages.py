@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from pagegen import data
-from pagegen.cli.arguments import Commands, emit, json_flag, key_values, page_arguments, positive_int, progress
+from pagegen.cli.arguments import (
+    Commands,
+    emit,
+    id_list,
+    json_flag,
+    key_values,
+    page_arguments,
+    positive_int,
+    progress,
+)
 from pagegen.errors import PagegenError
 from pagegen.vocabulary import DEFAULT_OPTIMIZER, OPTIMIZERS
 
@@ -26,6 +35,20 @@ def add_page_commands(commands: Commands) -> None:
     page.add_argument("--export-lp", type=Path, metavar="FILE", help="also write the page's ILP (PuLP's LP format)")
     json_flag(page)
     page.set_defaults(handler=_page)
+
+    ask = commands.add_parser(
+        "ask", help="ask for a row in your own words: the page with that row on top (e.g. '80s horror')"
+    )
+    ask.add_argument("request", help='what you would like, e.g. "something like Alien but funny"')
+    ask.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    who = ask.add_mutually_exclusive_group()
+    who.add_argument("--user", type=int, help="a user id of the dataset (omit, or give --like, for a new user)")
+    who.add_argument("--like", type=id_list, default=[], help="a new user's liked item ids, comma-separated")
+    page_arguments(ask)
+    ask.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_OPTIMIZER)
+    ask.add_argument("--timings", action="store_true", help="include build and solve seconds in the JSON")
+    json_flag(ask)
+    ask.set_defaults(handler=_ask)
 
     titles = commands.add_parser("titles", help="a user's page titles from the language model (or the template)")
     titles.add_argument("--dataset", default=data.DEFAULT_DATASET)
@@ -87,6 +110,39 @@ def _page(args: argparse.Namespace) -> int:
     held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
     payload = {**page.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
     return emit(args, payload, format_page(page, args.dataset, held_out) + f"\n{format_titles(titles)}")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """The page with the asked row on top; the request read by the backend's model when it has one that
+    reads well (``request_reader``), else by rules; the other rows titled as ``pagegen page`` titles them."""
+    from pagegen.layout import resolve_layout
+    from pagegen.llm.registry import make_backend, request_reader
+    from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService, format_asked
+
+    layout = resolve_layout(args.layout)
+    data_dir = data.resolve_data_dir(args.data_dir)
+    service = PageService(args.dataset, data_dir, progress=progress(args))
+    asked = service.ask(
+        [args.request],
+        args.user,
+        layout,
+        key_values(args.settings),
+        reader=request_reader(args.backend, data_dir=data_dir),
+        optimizer=args.optimizer,
+        node_limit=args.node_limit or NODE_LIMIT,
+        liked=args.like,
+    )
+    backend = make_backend(args.backend, data_dir=data_dir)
+    with contextlib.suppress(PagegenError):
+        backend.warm()
+    page, titles = service.title(asked.page, backend, budget=args.title_budget)
+    asked = dataclasses.replace(asked, page=page)
+    if titles.notice:
+        print(f"pagegen: {titles.notice}", file=sys.stderr)
+    held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
+    payload = {**asked.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
+    return emit(args, payload, format_asked(asked, args.dataset, held_out))
 
 
 def _titles(args: argparse.Namespace) -> int:

@@ -103,6 +103,11 @@ class Content(Generator):
         scores[picked] = -np.inf
         return self._top(scores, k)
 
+    def score_text(self, text: str) -> np.ndarray:
+        """Every item's cosine similarity to ``text`` (a request), embedded as the items were."""
+        embedder = self._embedder or self._make_embedder()
+        return self.item_vectors @ embedder.embed([text])[0]
+
     def _similar(self, index: int) -> np.ndarray:
         return self.item_vectors @ self.item_vectors[index]
 

@@ -19,6 +19,7 @@ from pagegen.layout.model import (
     Range,
     Tile,
     resize_layout,
+    with_asked_tiles,
 )
 from pagegen.layout.toml import (
     LAYOUTS_DIR,
@@ -63,4 +64,5 @@ __all__ = [
     "resolve_layout",
     "save_layout",
     "shipped_layouts",
+    "with_asked_tiles",
 ]

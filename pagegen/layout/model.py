@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from pagegen.errors import SettingsError
-from pagegen.vocabulary import ROW_TYPES
+from pagegen.vocabulary import ASKED_ROW, ROW_TYPES
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,20 @@ def resize_layout(layout: Layout, *, rows: int | None = None, slots: int | None 
     if resized.total_slots < layout.min_items or len({t.kind for t in tiles}) < layout.min_tile_kinds:
         resized = dataclasses.replace(resized, min_items=min(layout.min_items, resized.total_slots), min_tile_kinds=1)
     return resized
+
+
+ASKED_SLOTS = 10  # cards of an asked row on a layout without carousels to copy
+
+
+def with_asked_tiles(layout: Layout, row_ids: tuple[str, ...]) -> Layout:
+    """``layout`` with one carousel on top per asked row, each pinned to its row by id, in the given order
+    (newest request first). An asked carousel is as wide as the layout's widest carousel."""
+    if not row_ids:
+        return layout
+    slots = max((tile.slots for tile in layout.tiles if tile.kind == "carousel"), default=ASKED_SLOTS)
+    asked = tuple(Tile("carousel", slots, pinned=row_id) for row_id in row_ids)
+    return dataclasses.replace(
+        layout,
+        tiles=asked + layout.tiles,
+        allowed_row_types=tuple(dict.fromkeys((*layout.allowed_row_types, ASKED_ROW))),
+    )

@@ -26,3 +26,13 @@ def make_backend(
     if name == "embedded":
         return EmbeddedBackend(data_dir)
     return EmbeddedBackend(data_dir) if data_dir is not None and embedded_ready(data_dir) else TemplateBackend()
+
+
+def request_reader(name: str = DEFAULT_BACKEND, *, data_dir: Path | None = None) -> Backend:
+    """The backend that reads requests (``pagegen ask``): ``auto`` asks an Ollama server when one answers
+    and otherwise the rules (the template backend), not the embedded model, whose readings are worse
+    than the rules' (``pagegen evaluate --ask`` measures both); ``embedded`` asks it anyway."""
+    if name == "auto":
+        backend = OllamaBackend(DEFAULT_OLLAMA_CHAT_MODEL)
+        return backend if backend.available() else TemplateBackend()
+    return make_backend(name, data_dir=data_dir)

@@ -9,7 +9,8 @@ Titles are cached by the hash of model (with its server) and prompt, in memory a
 only in memory, for a minute. A page's titles share one time budget: rows not titled in time keep the
 template title, flagged, and the page says so in one notice. Titled from the cache only (``generate``
 False: the dashboard, whose background titler writes the rest), a row not cached keeps its template
-title, flagged as pending, and nothing is remembered for it.
+title, flagged as pending, and nothing is remembered for it. An asked row keeps the title its request
+gave it (source "request"): it names what the person asked for, in the catalogue's words.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pagegen.files import atomic_path
 from pagegen.llm.backends import Backend, BackendError
 from pagegen.llm.title_rules import MAX_WORDS, REPEATS, TitleFacts, title_prompt, validate_title
 from pagegen.optimizer import Page
+from pagegen.vocabulary import ASKED_ROW
 
 DEFAULT_BUDGET = 2.0  # seconds for all titles of a page
 BUDGET_RESERVE = 0.3  # of the budget, kept for validation and the cache: generation stops this much earlier
@@ -149,14 +151,15 @@ def title_page(
     model is not asked, rows it has not titled yet are ``PENDING``, and no failure is remembered."""
     started = time.perf_counter()
     cache = cache if cache is not None else TitleCache()
-    facts = [TitleFacts.of(row) for row in page.rows]
-    prompts = [title_prompt(f) for f in facts]
+    titled = [i for i, row in enumerate(page.rows) if row.reason.row_type != ASKED_ROW]
+    facts = {i: TitleFacts.of(page.rows[i]) for i in titled}
+    prompts = {i: title_prompt(facts[i]) for i in titled}
     answers: dict[int, tuple[str, str]] = {}  # row → (answer, source)
-    for index, prompt in enumerate(prompts):
+    for index, prompt in prompts.items():
         cached = cache.get(backend.model_name, prompt)
         if cached is not None:
             answers[index] = (cached, "cache")
-    missing = [i for i in range(len(prompts)) if i not in answers]
+    missing = [i for i in titled if i not in answers]
     notice = ""
     if missing and backend.generates and generate:
         try:
@@ -177,8 +180,12 @@ def title_page(
                 answers[index] = (text, "model")
             elif not notice:
                 cache.put(backend.model_name, prompts[index], TIMED_OUT)
-    rows, taken, counts = [], [], Counter()
-    for index, (row, row_facts) in enumerate(zip(page.rows, facts, strict=True)):
+    rows, taken, counts = [], [row.title for row in page.rows if row.reason.row_type == ASKED_ROW], Counter()
+    for index, row in enumerate(page.rows):
+        if index not in facts:
+            rows.append(dataclasses.replace(row, title_source="request", title_note=""))
+            continue
+        row_facts = facts[index]
         answer, source = answers.get(index, ("", "template"))
         remembered = REMEMBERED.get(answer) if source == "cache" else None
         valid = answer and not remembered

@@ -130,7 +130,7 @@ def _keeps_all(problem: PageProblem, pieces: Pieces, placements: Sequence[Placem
         and shown.genres >= pieces.reachable_genres
         and all(shown.types[kind] for kind in pieces.required_types)
         and all(any(p.row == r for p in placements) for r in pieces.forced)
-        and all(shown.filled.get(t) == kind for t, kind in pieces.pinned_kept.items())
+        and all(t in shown.filled and problem.keeps_pin(shown.filled[t], t) for t in pieces.pinned_kept)
         and len(shown.filled) >= pieces.fillable
     )
 

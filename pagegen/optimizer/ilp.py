@@ -199,9 +199,7 @@ def build_page_problem(problem: PageProblem) -> PageModel:
     pinned_slacks = []
     for t, tile in enumerate(tiles):
         if tile.pinned is not None:
-            keeping = [
-                place[r, t] for r, row in enumerate(rows) if (r, t) in place and row.reason.row_type == tile.pinned
-            ]
+            keeping = [place[r, t] for r in range(len(rows)) if (r, t) in place and problem.keeps_pin(r, t)]
             missing = lp.add_variable(f"slack_pinned_{t}", lowBound=0, upBound=1)
             lp += pulp.lpSum(keeping) + missing >= 1, f"pinned_{t}"
             pinned_slacks.append(missing)

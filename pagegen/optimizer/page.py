@@ -40,6 +40,7 @@ class PageItem:
     popularity_bias: float  # β · popularity: the slider's part of ``score``
     attention: float  # tile attention × card attention
     is_new: bool
+    why: str = ""  # why the item is in its row, where the row's reason alone does not say (an asked row)
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,12 @@ def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
     lines = [f"{page.layout} for {who} on {dataset}", ""]
     for row in page.rows:
         lines.append(f"{row.title}  [{row.kind} of {row.slots}, {row.reason.source}]")
+        if row.reason.request is not None:
+            lines.append(f"  You asked: {row.reason.request}")
         for item in row.items:
             mark = "  ★ watched next (held out)" if item.item_id == held_out else ""
-            lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}")
+            why = f"\n      {item.why}" if item.why else ""
+            lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}{why}")
         lines.append("")
     lines.append(solver_line(report))
     for name, baseline in report.baselines.items():
@@ -140,7 +144,7 @@ class Shown:
 
     items: tuple[int, ...]  # every card's item, repeats included
     types: Counter[str]  # rows per row type
-    filled: dict[int, str]  # tile → row type, tiles with a full row only
+    filled: dict[int, int]  # tile → row, tiles with a full row only
     new_items: int  # distinct new items
     genres: int  # distinct genres
 
@@ -151,9 +155,7 @@ def shown_on_page(problem: PageProblem, placements: Sequence[Placement]) -> Show
         items=items,
         types=Counter(problem.rows[p.row].reason.row_type for p in placements),
         filled={  # a tile counts as filled only by a full row
-            p.tile: problem.rows[p.row].reason.row_type
-            for p in placements
-            if len(p.candidates) == problem.tiles[p.tile].slots
+            p.tile: p.row for p in placements if len(p.candidates) == problem.tiles[p.tile].slots
         },
         new_items=len({item for item in items if problem.facts[item].is_new}),
         genres=len({g for item in items for g in problem.facts[item].genres}),
@@ -168,7 +170,8 @@ def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[st
         "min_page_genres": max(constraints.min_page_genres - shown.genres, 0),
         "required_row_types": sum(shown.types[row_type] == 0 for row_type in constraints.required_row_types),
         "pinned": sum(
-            tile.pinned is not None and shown.filled.get(t) != tile.pinned for t, tile in enumerate(problem.tiles)
+            tile.pinned is not None and not (t in shown.filled and problem.keeps_pin(shown.filled[t], t))
+            for t, tile in enumerate(problem.tiles)
         ),
         "fill_every_tile": len(problem.tiles) - len(shown.filled),
     }
@@ -243,8 +246,10 @@ def unmet_constraints(problem: PageProblem, placements: Sequence[Placement]) -> 
             )
             unmet.append(Relaxation(f"required_row_types.{row_type}", 1, 0, why))
     for index, tile in enumerate(problem.tiles):
-        if tile.pinned is not None and filled.get(index) != tile.pinned:
-            longest = max((len(row.items) for row in problem.rows if row.reason.row_type == tile.pinned), default=0)
+        if tile.pinned is not None and not (index in filled and problem.keeps_pin(filled[index], index)):
+            longest = max(
+                (len(row.items) for r, row in enumerate(problem.rows) if problem.keeps_pin(r, index)), default=0
+            )
             why = (
                 f"no {tile.pinned} row (it needs a history or the layout's item rules leave it out)"
                 if longest == 0
@@ -352,6 +357,7 @@ def assemble_page(problem: PageProblem, placements: Sequence[Placement], report:
                     popularity_bias=round(beta * facts.popularity, 6),
                     attention=round(tile_attention * problem.slot_attention(slot), 6),
                     is_new=facts.is_new,
+                    why=row.explanations[candidate] if row.explanations else "",
                 )
             )
         rows.append(

@@ -98,20 +98,19 @@ class Pieces:
         self.price_cap = np.inf if constraints.dedup == "hard" else constraints.dedup_penalty
         self.slot_attention = np.array([problem.slot_attention(s) for s in range(max(t.slots for t in tiles))])
 
-        # Which tiles a row may take: enough candidates, and the pinned type where that can be kept.
+        # Which tiles a row may take: enough candidates, and the pinned row where that can be kept.
         self.pinned_kept = {
-            t: tile.pinned
+            t
             for t, tile in enumerate(tiles)
-            if tile.pinned is not None
-            and any(row.reason.row_type == tile.pinned and problem.fits(r, t) for r, row in enumerate(rows))
+            if tile.pinned is not None and any(problem.keeps_pin(r, t) and problem.fits(r, t) for r in range(len(rows)))
         }
         allowed = np.array(
             [
                 [
-                    problem.fits(r, t) and self.pinned_kept.get(t, row.reason.row_type) == row.reason.row_type
+                    problem.fits(r, t) and (t not in self.pinned_kept or problem.keeps_pin(r, t))
                     for t in range(len(tiles))
                 ]
-                for r, row in enumerate(rows)
+                for r in range(len(rows))
             ],
             dtype=bool,
         ).reshape(len(rows), len(tiles))

@@ -21,11 +21,18 @@ from dataclasses import dataclass
 
 from pagegen.layout import Constraints, Layout, Tile
 from pagegen.rows import CandidateRow, ItemFacts
+from pagegen.vocabulary import ASKED_ROW
 
 FORBIDDEN = -1e9  # assignment value of an item or row that may not take a place
 Choices = list[tuple[int, int, tuple[int, ...]]]  # (tile, row, cards) of a page being built
 
 DEPTH_FACTOR = 4  # candidates per row, as a multiple of the widest tile: full rows after dedup and caps
+
+
+def keeps_pin(pinned: str | None, row: CandidateRow) -> bool:
+    """Whether ``row`` may fill a tile pinned to ``pinned``: a row type (a layout's pins), or one row's id
+    (an asked row, pinned to its own tile so the newest request stays on top)."""
+    return pinned is None or pinned in (row.reason.row_type, row.row_id)
 
 
 def row_depth(layout: Layout) -> int:
@@ -66,6 +73,10 @@ class PageProblem:
     def slot_attention(self, slot: int) -> float:
         return self.layout.slot_decay**slot
 
+    def keeps_pin(self, row: int, tile: int) -> bool:
+        """Whether row ``row`` is what tile ``tile`` is pinned to (or the tile is not pinned)."""
+        return keeps_pin(self.tiles[tile].pinned, self.rows[row])
+
     def fits(self, row: int, tile: int) -> bool:
         """Whether row ``row`` has candidates enough to fill every card of tile ``tile``."""
         return len(self.rows[row].items) >= self.tiles[tile].slots
@@ -102,7 +113,9 @@ def prepare_problem(
     item_relaxations: tuple[Relaxation, ...] = (),
 ) -> PageProblem:
     """Keep the rows the layout allows and, in each, the items that pass the item-level rules (allowed
-    genres, minimum relevance), best score first, at most ``row_depth(layout)``; drop rows left empty."""
+    genres, minimum relevance), best score first, at most ``row_depth(layout)``; drop rows left empty.
+    An asked row keeps the relevance floor itself, giving way only to stay full (its explanations say
+    which items are below it): what a person asked for outranks the floor."""
     constraints = constraints or layout.constraints
     allowed_genres = set(constraints.allowed_genres)
     depth = row_depth(layout)
@@ -113,7 +126,7 @@ def prepare_problem(
         chosen = [
             index
             for index, (item, relevance) in enumerate(zip(row.items, row.relevance, strict=True))
-            if relevance >= constraints.min_relevance_quantile
+            if (relevance >= constraints.min_relevance_quantile or row.reason.row_type == ASKED_ROW)
             and (not allowed_genres or allowed_genres & set(facts[item].genres))
         ]
         chosen = sorted(chosen, key=lambda i: (-row.scores[i], i))[:depth]
@@ -126,6 +139,7 @@ def prepare_problem(
                     scores=tuple(row.scores[i] for i in chosen),
                     relevance=tuple(row.relevance[i] for i in chosen),
                     title=row.title,
+                    explanations=tuple(row.explanations[i] for i in chosen) if row.explanations else (),
                 )
             )
     return PageProblem(

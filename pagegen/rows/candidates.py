@@ -20,6 +20,8 @@ from pagegen.errors import ConfigError
 from pagegen.generators.base import Generator
 from pagegen.generators.training import TrainingData
 from pagegen.ranking import popularity_percentiles
+from pagegen.rows.requests import Intent
+from pagegen.vocabulary import ASKED_ROW
 
 ANCHORS = 3  # "because you watched X" rows, from the most recent distinct items
 GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
@@ -27,6 +29,21 @@ EXPLORE_SHARE = 0.02  # a genre below this share of the history is unexplored
 GEM_POPULARITY = 0.5  # hidden gems come from the less popular half of the catalogue
 NEW_SHARE = 0.1  # the newest tenth of the catalogue (by first interaction) is "new"
 DEFAULT_DEPTH = 40  # candidates per row when the caller does not size rows to a layout
+# An asked row's score: how well an item fits the request, blended with the user's own taste (so two
+# users asking the same thing get different rows); the request's fit is the named films' likeness and
+# the words' text match.
+PERSONAL_WEIGHT = 0.3
+LIKE_WEIGHT = 0.7  # of the request's fit, when it names films; the text match has the rest
+LIKE_GENRES = 0.5  # of a film's likeness to a named one, the share from their genres in common
+WIDEN_YEARS = 10  # an asked decade or range widens by this much on each side before it is given up
+# What an asked row gives way on, in order, to stay full: an item's explanation ends with the first part,
+# a row's note adds the second.
+GIVE_WAY = (
+    ("below your relevance floor", "too few matches pass it"),
+    ("of only some of the asked genres", "too few have all of them"),
+    (f"within {WIDEN_YEARS} years of the asked ones", "too few are from them"),
+    ("only close to the request", "too few match all of it"),
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class RowReason:
     anchor_item: int | None = None
     anchor_title: str | None = None
     genres: tuple[str, ...] = ()
+    request: str | None = None  # an asked row's request as the person wrote it (cleaned, shortened)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class CandidateRow:
     scores: tuple[float, ...]  # the row's score in [β, 1 + β] (fit to the row's theme), same order
     relevance: tuple[float, ...]  # the user's personal relevance percentile of each item, same order
     title: str
+    explanations: tuple[str, ...] = ()  # why each item is in the row, same order; empty where the reason says it
 
 
 @dataclass(frozen=True)
@@ -177,6 +196,159 @@ class RowBuilder:
                 row(RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore)
             )
         return CandidateRows(tuple(candidate for candidate in rows if candidate.items), floor)
+
+    def asked(
+        self,
+        history: np.ndarray,
+        intent: Intent,
+        *,
+        text_scores: np.ndarray | None,
+        row_id: str,
+        title: str,
+        request: str,
+        beta: float = 0.0,
+        rules: RowRules = RowRules(),
+        depth: int | None = None,
+    ) -> CandidateRow:
+        """The row a user asked for; an item that does not match all that was asked says in its
+        explanation what it gave way on (the first part of a ``GIVE_WAY`` entry). Items are unseen, allowed
+        by the layout, of none of the avoided genres and not the named films. They are taken in tiers,
+        each only to fill what the tiers before leave of a tile: all that was asked and above the relevance
+        floor; then below the floor; then only some of the asked genres; then years widened by
+        ``WIDEN_YEARS``; then whatever is closest to the request. A lower tier's scores sit below every
+        higher tier's, so a row shows its full matches first. ``text_scores``: each item's match to the
+        request's words (the content model), or None."""
+        history = np.asarray(history, dtype=np.int64)
+        _, blend = self._scores(history)
+        relevance = percentiles(blend)
+        showable = self._showable(history, rules.allowed_genres)
+        showable[self.data.item_indices([*intent.like, *intent.avoid_items])] = False
+        for genre in intent.avoid_genres:
+            showable &= ~self._in(genre)
+        likeness = (
+            np.mean([self._likeness(self.data.item_index(item)) for item in intent.like], axis=0)
+            if intent.like
+            else None
+        )
+        text = percentiles(np.asarray(text_scores, dtype=np.float32)) if text_scores is not None else None
+        fit = self._request_fit(likeness, text, relevance)
+        tiers = self._request_tiers(intent, relevance, rules.min_relevance)
+        own = intent.genres or self._liked_genres(intent.like)
+        depth = depth or self.per_row
+        chosen: list[int] = []
+        scores: list[float] = []
+        notes: dict[int, str] = {}
+        for level, (why, mask) in enumerate(tiers):
+            taken = set(chosen)
+            candidates = [i for i in np.flatnonzero(mask & showable).tolist() if i not in taken]
+            ranked = sorted(candidates, key=lambda i: (-fit[i], i))
+            room = depth - len(chosen) if level == 0 else rules.tile_slots - len(chosen)
+            if room <= 0:
+                break
+            if rules.max_genre_share < 1.0:
+                ranked = self._in_rounds(np.array(ranked, dtype=np.int64), own, rules, depth).tolist()
+            ceiling = min(scores, default=1.0)
+            for index in ranked[:room]:
+                chosen.append(index)
+                scores.append(float(fit[index]) * (0.99 * ceiling if level else 1.0))
+                if why:
+                    notes[index] = why
+        order = sorted(range(len(chosen)), key=lambda k: (-scores[k], chosen[k]))
+        chosen = [chosen[k] for k in order]
+        scores = [scores[k] for k in order]
+        biased = with_popularity_bias(np.array(scores), self.popularity[chosen], beta) if chosen else np.zeros(0)
+        anchor = intent.like[0] if intent.like else None
+        reason = RowReason(
+            ASKED_ROW,
+            f"request+{self.personal}",
+            anchor_item=anchor,
+            anchor_title=self.titles[self.data.item_index(anchor)] if anchor is not None else None,
+            genres=own,
+            request=request,
+        )
+        return CandidateRow(
+            row_id=row_id,
+            reason=reason,
+            items=tuple(int(i) for i in self.data.item_ids[chosen]),
+            scores=tuple(round(float(s), 6) for s in biased),
+            relevance=tuple(round(float(relevance[i]), 6) for i in chosen),
+            title=title,
+            explanations=tuple(
+                self._explain(i, intent, likeness, text, relevance[i], notes.get(i, "")) for i in chosen
+            ),
+        )
+
+    def _likeness(self, index: int) -> np.ndarray:
+        """How like catalogue item ``index`` every item is, in [0, 1]: half the share of its genres an
+        item shares (Jaccard), half EASE's co-watching and, when the content model is there, its text
+        similarity, as percentiles. The genres keep "like Alien" about science fiction and horror: the
+        text model alone finds any film of 1979 close, co-watching any classic."""
+        behaviour = [percentiles(self.generators["ease"].similar_scores(index))]
+        content = self.generators.get("content")
+        if content is not None and content.supports_similar:
+            behaviour.append(percentiles(content.similar_scores(index)))
+        own = set(self.genres[index]) - {S.UNKNOWN_GENRE}
+        shared = np.array([len(own & set(g)) / max(len(own | set(g)), 1) for g in self.genres], dtype=np.float32)
+        return LIKE_GENRES * shared + (1 - LIKE_GENRES) * np.mean(behaviour, axis=0)
+
+    @staticmethod
+    def _request_fit(likeness: np.ndarray | None, text: np.ndarray | None, relevance: np.ndarray) -> np.ndarray:
+        """Each item's fit to the request (percentiles of likeness to the named films and of the words'
+        text match), blended with the user's own relevance, in [0, 1]."""
+        if likeness is not None and text is not None:
+            request = LIKE_WEIGHT * likeness + (1 - LIKE_WEIGHT) * text
+        else:
+            request = likeness if likeness is not None else text if text is not None else relevance
+        return (1 - PERSONAL_WEIGHT) * request + PERSONAL_WEIGHT * relevance
+
+    def _request_tiers(self, intent: Intent, relevance: np.ndarray, floor: float) -> list[tuple[str, np.ndarray]]:
+        """(why an item of the tier is shown, which items are in it), strictest first."""
+        every = np.ones(self.data.n_items, dtype=bool)
+        all_genres = np.logical_and.reduce([self._in(g) for g in intent.genres]) if intent.genres else every
+        any_genre = np.logical_or.reduce([self._in(g) for g in intent.genres]) if intent.genres else every
+        in_years = widened = every
+        if intent.years:
+            years = np.array([y if y is not None else -1 for y in self.data.catalogue[S.YEAR].to_list()])
+            first, last = intent.years
+            in_years = (years >= first) & (years <= last)
+            widened = (years >= first - WIDEN_YEARS) & (years <= last + WIDEN_YEARS)
+        floor_kept, some_genres, near_years, closest = (short for short, _ in GIVE_WAY)
+        tiers = [("", all_genres & in_years & (relevance >= floor)), (floor_kept, all_genres & in_years)]
+        if len(intent.genres) > 1:
+            tiers.append((some_genres, any_genre & in_years))
+        if intent.years:
+            tiers.append((near_years, any_genre & widened))
+        if intent.genres or intent.years:
+            tiers.append((closest, every))
+        return tiers
+
+    def _liked_genres(self, liked: tuple[int, ...]) -> tuple[str, ...]:
+        """The genres of the films a request is like: what a "like X" row is about."""
+        genres = [g for item in liked for g in self.genres[self.data.item_index(item)] if g != S.UNKNOWN_GENRE]
+        return tuple(dict.fromkeys(genres))
+
+    def _explain(
+        self,
+        index: int,
+        intent: Intent,
+        likeness: np.ndarray | None,
+        text: np.ndarray | None,
+        relevance: float,
+        note: str,
+    ) -> str:
+        """Why an item is in an asked row, in one line."""
+        years = self.data.catalogue[S.YEAR][index]
+        genres = [g for g in self.genres[index] if g != S.UNKNOWN_GENRE]
+        parts = [", ".join(genres) + (f", {years}" if years is not None else "")]
+        if likeness is not None:
+            names = " and ".join(self.titles[self.data.item_index(i)] for i in intent.like[:2])
+            parts.append(f"{likeness[index]:.0%} like {names}")
+        elif text is not None:
+            parts.append(f"words match: {text[index]:.0%}")
+        parts.append(f"your taste: {relevance:.0%}")
+        if note:
+            parts.append(note)
+        return " · ".join(parts)
 
     def _relevance_floor(self, relevance: np.ndarray, rules: RowRules) -> float:
         """``rules.min_relevance``, or the highest lower floor that lets ``rules.min_items`` of the showable
