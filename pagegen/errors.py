@@ -77,6 +77,15 @@ class ConfigError(PagegenError):
     """A parameter name or value that a component does not accept."""
 
 
+class UnknownGenreError(ConfigError):
+    """A genre the catalogue does not have; lists the ones it has."""
+
+    def __init__(self, genres: list[str], known: list[str]) -> None:
+        names = ", ".join(map(repr, genres))
+        super().__init__(f"unknown genre{'s' if len(genres) > 1 else ''} {names}; known genres: {', '.join(known)}")
+        self.genres = genres
+
+
 class NotFittedError(PagegenError):
     """A generator asked to score before it was fitted or loaded."""
 

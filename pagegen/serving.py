@@ -19,7 +19,7 @@ import numpy as np
 
 from pagegen import data
 from pagegen.data import schema as S
-from pagegen.errors import ConfigError, ModelUnavailableError
+from pagegen.errors import ConfigError, ModelUnavailableError, UnknownGenreError
 from pagegen.generators import Generator, artifacts, generator_class
 from pagegen.generators.experiments import leave_last_out_experiment
 from pagegen.layout import Constraints, Layout, parse_constraints, with_asked_tiles
@@ -171,10 +171,10 @@ class PageService:
         constraints = self.constraints(layout, settings)
         if user_id is not None and (liked or genres):
             raise ConfigError("liked items and genres describe a new user; a known user has a history")
-        known_genres = set(self.genres())
+        known_genres = sorted(self.genres())
         unknown = [genre for genre in genres if genre not in known_genres]
         if unknown:
-            raise ConfigError(f"unknown genre {unknown[0]!r}; genres: {', '.join(sorted(known_genres))}")
+            raise UnknownGenreError(unknown, known_genres)
         history = self._history_or_picks(user_id, liked)
         needed = layout.total_slots if constraints.dedup == "hard" else max(tile.slots for tile in layout.tiles)
         rules = RowRules(

@@ -136,7 +136,7 @@ def test_a_new_users_picks_shape_the_cold_start_page(service):
 
 def test_new_user_picks_are_checked(service):
     layout = resolve_layout("default")
-    with pytest.raises(ConfigError, match=r"^unknown genre 'Jazz'; genres: "):
+    with pytest.raises(ConfigError, match=r"^unknown genre 'Jazz'; known genres: Action, "):
         service.page(None, layout, genres=["Jazz"])
     with pytest.raises(UnknownItemError, match=r"^unknown item 99999 in dataset 'synth'$"):
         service.page(None, layout, liked=[99999])

@@ -14,7 +14,7 @@ import polars as pl
 
 from pagegen.data import schema as S
 from pagegen.embeddings import DEFAULT_OLLAMA_EMBEDDING_MODEL, Embedder, make_embedder
-from pagegen.errors import ConfigError
+from pagegen.errors import ConfigError, UnknownGenreError
 from pagegen.generators.base import Generator, Validation, check_k, require
 from pagegen.generators.training import TrainingData
 from pagegen.progress import announce
@@ -83,7 +83,12 @@ class Content(Generator):
         return (profile / (np.linalg.norm(profile) or 1.0)).astype(np.float32)
 
     def score_onboarding(self, genres: list[str], liked: np.ndarray) -> np.ndarray:
-        """Scores for a new user from genres and items picked at onboarding."""
+        """Scores for a new user from genres and items picked at onboarding; a genre the catalogue does
+        not have is an UnknownGenreError (it would embed as noise and rank items of no genre first)."""
+        known = sorted({g for item in self.data.catalogue[S.GENRES].to_list() for g in item} - {S.UNKNOWN_GENRE})
+        unknown = [genre for genre in genres if genre not in known]
+        if unknown:
+            raise UnknownGenreError(unknown, known)
         parts = []
         if genres:
             embedder = self._embedder or self._make_embedder()

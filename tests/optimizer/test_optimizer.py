@@ -13,7 +13,7 @@ import pytest
 
 import pagegen.optimizer as optimizer_module
 from pagegen.errors import ConfigError
-from pagegen.layout import Constraints, Layout, Tile
+from pagegen.layout import Constraints, Layout, Tile, with_asked_tiles
 from pagegen.optimizer import GAP, optimize, prepare_problem
 from pagegen.optimizer.baselines import greedy_page
 from pagegen.optimizer.decompose import DecompositionResult, decompose
@@ -400,3 +400,21 @@ def test_the_decomposition_proves_pages_on_its_own():
     best = solve_page_model(build_page_problem(problem), node_limit=100_000, gap=1e-7)
     assert fast.proven and fast.bound >= page_objective(problem, best.placements) - 1e-6
     assert page_objective(problem, fast.placements) >= (1 - GAP) * page_objective(problem, best.placements)
+
+
+@pytest.mark.parametrize("optimizer", ["ilp", "greedy", "mmr"])
+def test_tiles_pinned_to_row_ids_take_those_rows_in_order(optimizer):
+    # Two asked rows pinned by id: the weaker one ("asked:0", the newest request) still goes on top,
+    # though swapping them would be worth more; the free tile takes the best other row.
+    rows = [
+        row("asked", [1, 2, 3], [0.2, 0.2, 0.2], "0"),
+        row("asked", [4, 5, 6], [0.9, 0.9, 0.9], "1"),
+        row("top_picks", [7, 8, 9], [0.5, 0.5, 0.5]),
+    ]
+    page_layout = with_asked_tiles(layout(*carousels(1)), ("asked:0", "asked:1"))
+    assert [tile.pinned for tile in page_layout.tiles] == ["asked:0", "asked:1", None]
+    page = solve(rows, page_layout, optimizer=optimizer)
+    assert shown(page) == [("asked:0", [1, 2, 3]), ("asked:1", [4, 5, 6]), ("top_picks", [7, 8, 9])]
+    assert page.report.relaxations == ()
+    quarter = 1 + 0.5 + 0.25
+    assert page.report.objective == pytest.approx(0.2 * quarter + 0.5 * 0.9 * quarter + 0.25 * 0.5 * quarter)

@@ -10,7 +10,8 @@ from pagegen.data import schema as S
 from pagegen.errors import ConfigError
 from pagegen.generators import EASE, Popularity, SASRec, Trending, build_training_data
 from pagegen.rows import RowBuilder, RowReason, RowRules, plain_title
-from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, percentiles
+from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, GIVE_WAY, percentiles
+from pagegen.rows.requests import Intent
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,60 @@ def test_the_relevance_floor_gives_way_when_too_few_items_pass_it(built):
     assert relaxed.relevance_floor < 0.95
     top = next(row for row in relaxed.rows if row.row_id == "top_picks")
     assert len(top.items) == unseen
+
+
+# -- the row a user asks for ------------------------------------------------------------------------
+
+
+def _asked(builder, history, intent, **options):
+    options = {"text_scores": None, "row_id": "asked:0", "title": "Asked", "request": "asked", **options}
+    return builder.asked(history, intent, **options)
+
+
+def _genres_of(data, item_id):
+    return set(data.catalogue[S.GENRES][data.item_index(item_id)])
+
+
+def test_an_asked_row_holds_unseen_items_of_the_asked_genre_best_first(built):
+    data, builder = built
+    user = int(data.user_ids[4])
+    history = data.history(user)
+    genre = Counter(g for genres in data.catalogue[S.GENRES].to_list() for g in genres).most_common(1)[0][0]
+    row = _asked(builder, history, Intent(genres=(genre,)), request="more of it")
+    seen = set(data.item_ids[history].tolist())
+    assert row.reason.row_type == "asked" and row.reason.request == "more of it" and row.row_id == "asked:0"
+    assert row.items and not seen & set(row.items) and len(row.items) <= 12
+    assert all(genre in _genres_of(data, item) for item in row.items)
+    assert list(row.scores) == sorted(row.scores, reverse=True)
+    assert len(row.explanations) == len(row.items) and all("your taste" in why for why in row.explanations)
+
+
+def test_an_asked_row_gives_way_only_to_fill_its_tile_and_says_so(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[5]))
+    years = [y for y in data.catalogue[S.YEAR].to_list() if y is not None]
+    rare = Intent(years=(min(years), min(years)))  # the oldest year: a handful of films at most
+    row = _asked(builder, history, rare, rules=RowRules(tile_slots=10))
+    in_years = [item for item in row.items if data.catalogue[S.YEAR][data.item_index(item)] == min(years)]
+    assert len(row.items) == 10 and 0 < len(in_years) < 10  # filled to the tile, not to the depth
+    assert list(row.items[: len(in_years)]) == in_years  # the films of the asked year come first
+    gave_way = [why for why in row.explanations if why.endswith(tuple(short for short, _ in GIVE_WAY))]
+    assert len(gave_way) == 10 - len(in_years)
+
+
+def test_an_asked_row_never_shows_avoided_genres_or_the_films_it_names(built):
+    data, builder = built
+    history = data.history(int(data.user_ids[6]))
+    counts = Counter(g for genres in data.catalogue[S.GENRES].to_list() for g in genres).most_common(2)
+    liked = int(data.item_ids[0])
+    row = _asked(builder, history, Intent(like=(liked,), avoid_genres=(counts[1][0],)), rules=RowRules(tile_slots=5))
+    assert liked not in row.items and row.reason.anchor_item == liked
+    assert all(counts[1][0] not in _genres_of(data, item) for item in row.items)
+    assert all(f"like {data.catalogue[S.TITLE][0]}" in why for why in row.explanations)
+
+
+def test_two_users_asking_the_same_get_their_own_rows(built):
+    data, builder = built
+    genre = Counter(g for genres in data.catalogue[S.GENRES].to_list() for g in genres).most_common(1)[0][0]
+    rows = [_asked(builder, data.history(int(user)), Intent(genres=(genre,))).items for user in data.user_ids[:2]]
+    assert rows[0] != rows[1]
