@@ -54,7 +54,8 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
             if r not in used_rows and type_counts[row.reason.row_type] < constraints.max_rows_per_type
         ]
         pinned = [r for r in available if tile.pinned and problem.keeps_pin(r, t) and problem.fits(r, t)]
-        eligible = pinned or available  # a pinned tile takes another row only when none of its type fits
+        # a pinned tile takes another row only when none of its type fits, and an exclusive one never
+        eligible = pinned or ([] if problem.exclusive(t) else available)
         if tile.pinned is None and 0 < len(unmet_required) >= free_tiles_left:
             reserved = [r for r in eligible if problem.rows[r].reason.row_type in unmet_required]
             eligible = reserved or eligible

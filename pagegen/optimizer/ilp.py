@@ -196,13 +196,13 @@ def build_page_problem(problem: PageProblem) -> PageModel:
         missing = lp.add_variable(f"slack_required_{row_type}", lowBound=0, upBound=1)
         lp += pulp.lpSum(by_type.get(row_type, [])) + missing >= 1, f"required_{row_type}"
         required_slacks.append(missing)
-    pinned_slacks = []
+    pinned_slacks, asked_slacks = [], []
     for t, tile in enumerate(tiles):
         if tile.pinned is not None:
             keeping = [place[r, t] for r in range(len(rows)) if (r, t) in place and problem.keeps_pin(r, t)]
             missing = lp.add_variable(f"slack_pinned_{t}", lowBound=0, upBound=1)
             lp += pulp.lpSum(keeping) + missing >= 1, f"pinned_{t}"
-            pinned_slacks.append(missing)
+            (asked_slacks if problem.exclusive(t) else pinned_slacks).append(missing)
 
     # Page coverage: at least min_new_items distinct new items and min_page_genres distinct genres.
     if "min_new_items" in slack:
@@ -227,6 +227,7 @@ def build_page_problem(problem: PageProblem) -> PageModel:
         - charges["required_row_types"] * pulp.lpSum(required_slacks)
         - charges["pinned"] * pulp.lpSum(pinned_slacks)
         - charges["fill_every_tile"] * pulp.lpSum(empty.values())
+        - charges["asked_rows"] * pulp.lpSum(asked_slacks)
     )
     return PageModel(problem, lp, place, card, size_class, covers, time.perf_counter() - started)
 

@@ -16,7 +16,11 @@ from pagegen.rows import RowReason
 # The page-level rules that give way when they cannot all be kept, the first to give way first. They give
 # way lexicographically: one unit more of a later rule outweighs any amount of the earlier ones and of
 # the objective (pages are compared by ``shortfalls`` first, and the ILP's charges dominate likewise).
-RELAXATION_ORDER = ("min_new_items", "min_page_genres", "required_row_types", "pinned", "fill_every_tile")
+# An asked row's tile gives way last: what a person asked for outranks every rule of the layout (a
+# layout's own pages have no asked rows, so for them the order ends at fill_every_tile).
+RELAXATION_ORDER = (
+    "min_new_items", "min_page_genres", "required_row_types", "pinned", "fill_every_tile", "asked_rows",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -165,15 +169,18 @@ def shown_on_page(problem: PageProblem, placements: Sequence[Placement]) -> Show
 def shortfalls(problem: PageProblem, placements: Sequence[Placement]) -> dict[str, int]:
     """How many units of each relaxable rule the placements miss, by RELAXATION_ORDER name."""
     constraints, shown = problem.constraints, shown_on_page(problem, placements)
+    unkept = [
+        "asked_rows" if problem.exclusive(t) else "pinned"
+        for t, tile in enumerate(problem.tiles)
+        if tile.pinned is not None and not (t in shown.filled and problem.keeps_pin(shown.filled[t], t))
+    ]
     return {
         "min_new_items": max(constraints.min_new_items - shown.new_items, 0),
         "min_page_genres": max(constraints.min_page_genres - shown.genres, 0),
         "required_row_types": sum(shown.types[row_type] == 0 for row_type in constraints.required_row_types),
-        "pinned": sum(
-            tile.pinned is not None and not (t in shown.filled and problem.keeps_pin(shown.filled[t], t))
-            for t, tile in enumerate(problem.tiles)
-        ),
+        "pinned": sum(kind == "pinned" for kind in unkept),
         "fill_every_tile": len(problem.tiles) - len(shown.filled),
+        "asked_rows": sum(kind == "asked_rows" for kind in unkept),
     }
 
 
@@ -200,8 +207,9 @@ def relaxation_charges(problem: PageProblem) -> dict[str, float]:
         "min_new_items": constraints.min_new_items,
         "min_page_genres": constraints.min_page_genres,
         "required_row_types": len(constraints.required_row_types),
-        "pinned": sum(tile.pinned is not None for tile in problem.tiles),
+        "pinned": sum(tile.pinned is not None and not problem.exclusive(t) for t, tile in enumerate(problem.tiles)),
         "fill_every_tile": len(problem.tiles),
+        "asked_rows": sum(problem.exclusive(t) for t in range(len(problem.tiles))),
     }
     charges = {}
     for name in RELAXATION_ORDER:

@@ -21,18 +21,12 @@ from dataclasses import dataclass
 
 from pagegen.layout import Constraints, Layout, Tile
 from pagegen.rows import CandidateRow, ItemFacts
-from pagegen.vocabulary import ASKED_ROW
+from pagegen.vocabulary import ASKED_ROW, ROW_TYPES
 
 FORBIDDEN = -1e9  # assignment value of an item or row that may not take a place
 Choices = list[tuple[int, int, tuple[int, ...]]]  # (tile, row, cards) of a page being built
 
 DEPTH_FACTOR = 4  # candidates per row, as a multiple of the widest tile: full rows after dedup and caps
-
-
-def keeps_pin(pinned: str | None, row: CandidateRow) -> bool:
-    """Whether ``row`` may fill a tile pinned to ``pinned``: a row type (a layout's pins), or one row's id
-    (an asked row, pinned to its own tile so the newest request stays on top)."""
-    return pinned is None or pinned in (row.reason.row_type, row.row_id)
 
 
 def row_depth(layout: Layout) -> int:
@@ -74,11 +68,22 @@ class PageProblem:
         return self.layout.slot_decay**slot
 
     def keeps_pin(self, row: int, tile: int) -> bool:
-        """Whether row ``row`` is what tile ``tile`` is pinned to (or the tile is not pinned)."""
-        return keeps_pin(self.tiles[tile].pinned, self.rows[row])
+        """Whether row ``row`` is what tile ``tile`` is pinned to (or the tile is not pinned): a row type
+        (a layout's pins), or one row's id (an asked row, pinned to its own tile so the newest request
+        stays on top)."""
+        pinned, candidate = self.tiles[tile].pinned, self.rows[row]
+        return pinned is None or pinned in (candidate.reason.row_type, candidate.row_id)
+
+    def exclusive(self, tile: int) -> bool:
+        """Whether tile ``tile`` is pinned to one row's id (an asked row's): no other row stands in for it."""
+        pinned = self.tiles[tile].pinned
+        return pinned is not None and pinned not in ROW_TYPES
 
     def fits(self, row: int, tile: int) -> bool:
-        """Whether row ``row`` has candidates enough to fill every card of tile ``tile``."""
+        """Whether row ``row`` has candidates enough to fill every card of tile ``tile`` and may take it
+        (an exclusive tile takes its own row only)."""
+        if self.exclusive(tile) and not self.keeps_pin(row, tile):
+            return False
         return len(self.rows[row].items) >= self.tiles[tile].slots
 
     def genre_cap(self, slots: int) -> int:

@@ -212,11 +212,12 @@ class RowBuilder:
     ) -> CandidateRow:
         """The row a user asked for; an item that does not match all that was asked says in its
         explanation what it gave way on (the first part of a ``GIVE_WAY`` entry). Items are unseen, allowed
-        by the layout, of none of the avoided genres and not the named films. They are taken in tiers,
-        each only to fill what the tiers before leave of a tile: all that was asked and above the relevance
-        floor; then below the floor; then only some of the asked genres; then years widened by
+        by the layout, of none of the avoided genres and not the named films. They are taken in tiers, each
+        only to fill what the tiers before leave of the row's depth: all that was asked and above the
+        relevance floor; then below the floor; then only some of the asked genres; then years widened by
         ``WIDEN_YEARS``; then whatever is closest to the request. A lower tier's scores sit below every
-        higher tier's, so a row shows its full matches first. ``text_scores``: each item's match to the
+        higher tier's, so the optimizer shows full matches first and a lower tier's items only where too
+        few full matches are left to fill the tile. ``text_scores``: each item's match to the
         request's words (the content model), or None."""
         history = np.asarray(history, dtype=np.int64)
         _, blend = self._scores(history)
@@ -242,7 +243,7 @@ class RowBuilder:
             taken = set(chosen)
             candidates = [i for i in np.flatnonzero(mask & showable).tolist() if i not in taken]
             ranked = sorted(candidates, key=lambda i: (-fit[i], i))
-            room = depth - len(chosen) if level == 0 else rules.tile_slots - len(chosen)
+            room = depth - len(chosen)
             if room <= 0:
                 break
             if rules.max_genre_share < 1.0:

@@ -182,17 +182,17 @@ def test_an_asked_row_holds_unseen_items_of_the_asked_genre_best_first(built):
     assert len(row.explanations) == len(row.items) and all("your taste" in why for why in row.explanations)
 
 
-def test_an_asked_row_gives_way_only_to_fill_its_tile_and_says_so(built):
+def test_an_asked_row_ranks_full_matches_first_and_says_what_the_rest_gave_way_on(built):
     data, builder = built
     history = data.history(int(data.user_ids[5]))
     years = [y for y in data.catalogue[S.YEAR].to_list() if y is not None]
     rare = Intent(years=(min(years), min(years)))  # the oldest year: a handful of films at most
-    row = _asked(builder, history, rare, rules=RowRules(tile_slots=10))
+    row = _asked(builder, history, rare)
     in_years = [item for item in row.items if data.catalogue[S.YEAR][data.item_index(item)] == min(years)]
-    assert len(row.items) == 10 and 0 < len(in_years) < 10  # filled to the tile, not to the depth
+    assert len(row.items) == 12 and 0 < len(in_years) < 12  # filled to the depth from the lower tiers
     assert list(row.items[: len(in_years)]) == in_years  # the films of the asked year come first
     gave_way = [why for why in row.explanations if why.endswith(tuple(short for short, _ in GIVE_WAY))]
-    assert len(gave_way) == 10 - len(in_years)
+    assert len(gave_way) == 12 - len(in_years)
 
 
 def test_an_asked_row_never_shows_avoided_genres_or_the_films_it_names(built):
