@@ -46,7 +46,15 @@ def add_commands(commands: Commands) -> None:
     evaluate.add_argument("--cold-start", action="store_true", help="rank only the newest items, held out of training")
     evaluate.add_argument("--cold-fraction", type=float, default=0.1)
     evaluate.add_argument("--retrain", action="store_true", help="fit again even when a matching model is saved")
-    evaluate.add_argument("--sample", type=positive_int, default=50, help="users for --model llm-rerank")
+    evaluate.add_argument(
+        "--sample", type=positive_int, default=None, help="users for --model llm-rerank (50); films for --ask (30)"
+    )
+    evaluate.add_argument(
+        "--ask",
+        action="store_true",
+        help="ask for rows: requests generated from the catalogue, read by rules and (with --backend) by a model",
+    )
+    evaluate.add_argument("--layout", default="default", help="the page layout for --ask")
     backend_argument(evaluate, default=DEFAULT_BACKEND)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -54,7 +62,11 @@ def add_commands(commands: Commands) -> None:
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
     parser.add_argument("--dataset", default=data.DEFAULT_DATASET)
     names = [*GENERATOR_NAMES, "all", "llm-rerank"] if allow_all else list(GENERATOR_NAMES)
-    parser.add_argument("--model", required=True, help="one of: " + ", ".join(names))
+    parser.add_argument(
+        "--model",
+        required=not allow_all,
+        help="one of: " + ", ".join(names) + (" (not with --ask)" if allow_all else ""),
+    )
     parser.add_argument(
         "--set",
         dest="params",
@@ -157,6 +169,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
 
     data_dir = data.resolve_data_dir(args.data_dir)
+    if args.ask:
+        if args.model:
+            raise PagegenError("--ask evaluates asked rows on the page's own models; leave out --model")
+        return _evaluate_ask(args, data_dir)
+    if not args.model:
+        raise PagegenError("evaluate needs --model (or --ask)")
     if args.model == "llm-rerank":
         return _evaluate_rerank(args, data_dir)
     dataset = data.load_dataset(args.dataset, data_dir)
@@ -213,5 +231,24 @@ def _evaluate_rerank(args: argparse.Namespace, data_dir: Path) -> int:
 
     backend = make_backend(args.backend, data_dir=data_dir)
     backend.warm()
-    report = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample)
+    report = evaluate_rerank(data_dir, args.dataset, backend, sample=args.sample or 50)
     return emit(args, report.to_dict(), format_rerank(report))
+
+
+def _evaluate_ask(args: argparse.Namespace, data_dir: Path) -> int:
+    """The rules always; the model too when ``--backend`` gives one that reads requests."""
+    from pagegen.evaluation.ask import evaluate_ask, format_ask
+    from pagegen.layout import resolve_layout
+    from pagegen.llm.backends import TemplateBackend
+    from pagegen.llm.registry import request_reader
+    from pagegen.serving import PageService
+
+    reader = request_reader(args.backend, data_dir=data_dir)
+    readers = [TemplateBackend(), *([reader] if reader.generates else [])]
+    for backend in readers:
+        backend.warm()
+    service = PageService(args.dataset, data_dir, progress=progress(args))
+    report = evaluate_ask(
+        service, resolve_layout(args.layout), readers, films=args.sample or 30, progress=progress(args)
+    )
+    return emit(args, report.to_dict(), format_ask(report))
