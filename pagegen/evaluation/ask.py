@@ -57,6 +57,8 @@ class ReaderResult:
     reader: str
     requests: int
     readings_right: float  # share of requests read exactly as generated (genres, avoided, years, films)
+    answers_used: float  # share of requests whose reading came from the model (the rest: its rules fallback)
+    model_right: float  # share read right by the model itself (an unusable answer counts as wrong)
     full_rows: float  # share of asked rows as long as their tile
     genre_precision: float  # cards with every asked genre and no avoided one, over genre requests
     decade_precision: float  # cards from the asked decade, over decade requests
@@ -177,7 +179,11 @@ def _run_reader(
         row = next((r for r in asked.page.rows if r.row_id == asked.asked[0].row_id), None)
         items = [item.item_id for item in row.items] if row else []
         figures = per_kind[case.kind]
-        figures.setdefault("read_right", []).append(float(_same_reading(asked.asked[0].understanding.intent, case)))
+        understanding = asked.asked[0].understanding
+        right, used = _same_reading(understanding.intent, case), understanding.parser != "rules"
+        figures.setdefault("read_right", []).append(float(right))
+        figures.setdefault("model_used", []).append(float(used))
+        figures.setdefault("model_right", []).append(float(used and right))
         figures.setdefault("full", []).append(float(row is not None and len(row.items) == row.slots))
         expected = case.expected
         if expected.genres:
@@ -196,6 +202,8 @@ def _run_reader(
         reader=_name(reader),
         requests=len(cases),
         readings_right=pooled("read_right"),
+        answers_used=pooled("model_used"),
+        model_right=pooled("model_right"),
         full_rows=pooled("full"),
         genre_precision=pooled("genre_precision"),
         decade_precision=pooled("decade_precision"),
@@ -275,17 +283,17 @@ def format_ask(report: AskReport) -> str:
         f"ask for a row on {report.dataset} ({report.layout}): {report.films} sampled films × {len(KINDS)} "
         f"requests, seed {report.seed}",
         "",
-        f"{'reader':<22} {'read right':>10} {'full':>6} {'genre prec':>10} {'decade prec':>11} "
+        f"{'reader':<32} {'read right':>10} {'by model':>8} {'full':>6} {'genre prec':>10} {'decade prec':>11} "
         f"{'neighbours':>10} {'same genre':>10} {'p50 ms':>8} {'p95 ms':>8}",
     ]
     for r in report.readers:
         lines.append(
-            f"{r.reader:<22} {r.readings_right:>10.1%} {r.full_rows:>6.1%} {r.genre_precision:>10.1%} "
+            f"{r.reader:<32} {r.readings_right:>10.1%} {r.model_right:>8.1%} {r.full_rows:>6.1%} {r.genre_precision:>10.1%} "
             f"{r.decade_precision:>11.1%} {r.neighbour_share:>10.1%} {r.shared_genre_share:>10.1%} "
             f"{r.latency_ms_p50:>8.0f} {r.latency_ms_p95:>8.0f}"
         )
     lines.append(
-        f"{'top picks (no request)':<22} {'':>10} {'':>6} {'':>10} {'':>11} "
+        f"{'top picks (no request)':<32} {'':>10} {'':>8} {'':>6} {'':>10} {'':>11} "
         f"{report.baseline_neighbour_share:>10.1%} {report.baseline_shared_genre_share:>10.1%}"
     )
     for r in report.readers:

@@ -250,6 +250,8 @@ class EmbeddedBackend:
                 do_sample=False,
                 max_time=remaining,
                 pad_token_id=tokenizer.pad_token_id,
+                stop_strings=["\n"],  # an answer is one line: what follows is the model inventing more examples
+                tokenizer=tokenizer,
             )
         new_tokens = output[:, batch["input_ids"].shape[1] :]
         timed_out = time.perf_counter() >= deadline

@@ -17,7 +17,7 @@ from typing import Any
 from pagegen.llm.backends import Backend, BackendError
 from pagegen.rows.requests import YEARS, Intent, RequestVocabulary, parse_request
 
-INTENT_BUDGET = 3.0  # seconds a model may take to read a request
+INTENT_BUDGET = 2.5  # seconds a model may take to read a request (the embedded model's ask stays under 3 s)
 MAX_LIST = 5  # names per field kept from a model's answer
 MAX_MOOD_CHARS = 20
 INTENT_SCHEMA: dict[str, Any] = {
@@ -31,7 +31,7 @@ INTENT_SCHEMA: dict[str, Any] = {
         "avoid_films": {"type": "array", "items": {"type": "string"}},
         "mood": {"type": "array", "items": {"type": "string"}},
     },
-    "required": ["genres", "avoid_genres", "year_from", "year_to", "like", "avoid_films", "mood"],
+    "additionalProperties": False,  # every field optional: a short answer is a fast one
 }
 EXAMPLES = (
     ("80s horror", {"genres": ["Horror"], "year_from": 1980, "year_to": 1989}),
@@ -58,16 +58,10 @@ def intent_prompt(request: str, genres: tuple[str, ...]) -> str:
     """A few-shot prompt (small models continue examples better than they follow instructions); the
     request is a JSON string, so it stays data."""
     lines = [f"Turn each film request into JSON. Genres: {', '.join(genres)}.", ""]
-    for text, fields in EXAMPLES:
-        lines += [f"Request: {json.dumps(text)}", f"JSON: {json.dumps(_complete(fields))}", ""]
+    for text, fields in EXAMPLES:  # answers name only what the request says: fewer tokens to generate
+        lines += [f"Request: {json.dumps(text)}", f"JSON: {json.dumps(fields, separators=(',', ':'))}", ""]
     lines += [f"Request: {json.dumps(request, ensure_ascii=False)}", "JSON:"]
     return "\n".join(lines)
-
-
-def _complete(fields: dict[str, Any]) -> dict[str, Any]:
-    """An example answer with every field of the schema, in the schema's order."""
-    empty = {key: None if key.startswith("year") else [] for key in INTENT_SCHEMA["properties"]}
-    return {**empty, **fields}
 
 
 def intent_from_json(answer: object, vocabulary: RequestVocabulary, request: str) -> Intent:
@@ -83,12 +77,15 @@ def intent_from_json(answer: object, vocabulary: RequestVocabulary, request: str
     spoken = request.lower()
     genres, unknown_genres = _genres(lists["genres"], vocabulary)
     avoid, unknown_avoided = _genres(lists["avoid_genres"], vocabulary)
+    both = sorted(set(genres) & set(avoid))
+    if both:
+        raise IntentError(f"it asks for and avoids {', '.join(both)}")
     like = [vocabulary.film(name) for name in lists["like"]]
     avoid_items = [vocabulary.film(name) for name in lists["avoid_films"]]
     unknown_films = [n for n, item in zip(lists["like"], like, strict=True) if item is None and n.lower() in spoken]
     moods = [m.lower() for m in lists["mood"] if m.replace("-", "").isalpha() and len(m) <= MAX_MOOD_CHARS]
     return Intent(
-        genres=tuple(g for g in dict.fromkeys(genres) if g not in avoid),
+        genres=tuple(dict.fromkeys(genres)),
         avoid_genres=tuple(dict.fromkeys(avoid)),
         years=_years(answer.get("year_from"), answer.get("year_to")),
         like=tuple(dict.fromkeys(i for i in like if i is not None)),

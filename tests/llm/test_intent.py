@@ -63,6 +63,7 @@ def test_a_models_json_is_matched_to_the_catalogue(server):
         (json.dumps({**FULL, "year_from": "1980"}), "(year_from and year_to must be whole years or null)"),
         (json.dumps({**FULL, "year_from": 20000}), "(years 20000–None are outside 1870–2030)"),
         (json.dumps({**FULL, "run": "rm -rf /"}), "(unexpected field(s) run)"),
+        (json.dumps({"genres": ["Comedy"], "avoid_genres": ["comedy"]}), "(it asks for and avoids Comedy)"),
         (json.dumps(FULL), "ollama:tiny understood nothing the rules did not; read by rules"),
     ],
 )
@@ -95,6 +96,7 @@ def test_without_a_model_the_rules_read_the_request():
 def test_the_prompts_examples_answer_in_the_schema():
     prompt = intent_prompt("x", VOCABULARY.genres)
     answers = [json.loads(line.removeprefix("JSON: ")) for line in prompt.splitlines() if line.startswith("JSON: {")]
-    assert len(answers) == 3 and all(list(answer) == INTENT_SCHEMA["required"] for answer in answers)
+    assert len(answers) == 3 and all(set(answer) <= set(INTENT_SCHEMA["properties"]) for answer in answers)
+    assert intent_from_json(answers[0], VOCABULARY, "80s horror") == Intent(genres=("Horror",), years=(1980, 1989))
     with pytest.raises(IntentError):
         intent_from_json(None, VOCABULARY, "x")
