@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pagegen.data import store
+from tests.factories import synthetic_service
 from tests.formats import (
     LATEST_LINKS,
     LATEST_MOVIES,
@@ -94,3 +95,10 @@ def files_under():
         return sorted(p for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
 
     return list_files
+
+
+@pytest.fixture(scope="session")
+def small_service(tmp_path_factory: pytest.TempPathFactory):
+    """One page service over a small synthetic catalogue (120 items), trained once for the modules that
+    only read pages from it (serving, asking and its evaluation)."""
+    return synthetic_service(tmp_path_factory.mktemp("small-service"), items=120)

@@ -14,8 +14,8 @@ from tests.factories import synthetic_service
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    return synthetic_service(tmp_path_factory.mktemp("serving"), items=120)
+def service(small_service):
+    return small_service
 
 
 def test_a_users_page_fills_the_layout_without_seen_or_repeated_items(service):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pagegen.errors import PagegenError
@@ -138,30 +138,34 @@ class RequestVocabulary:
         if not key:
             return None
         keys = self.film_keys
-        if key in keys:
-            return keys[key]
+        for exact in (title_key(name, article=True), key):
+            if exact in keys:
+                return keys[exact]
         close = difflib.get_close_matches(key, list(keys), n=1, cutoff=FUZZY_CUTOFF)
         return keys[close[0]] if close else None
 
     @property
     def film_keys(self) -> dict[str, int]:
-        """Title key → item id (the most popular of equal keys), built once."""
+        """Title key → item id, built once: every title's key with its leading article, then without it
+        where no title has that key ("The Fear" and "Fear" are two films; "silence of the lambs" is one),
+        the most popular of equal keys."""
         cached = self.__dict__.get("_key_index")
         if cached is None:
             cached = {}
-            for item, title in self.titles.items():
-                cached.setdefault(title_key(title), item)  # titles come most popular first
+            for article in (True, False):
+                for item, title in self.titles.items():  # titles come most popular first
+                    cached.setdefault(title_key(title, article=article), item)
             cached.pop("", None)
             object.__setattr__(self, "_key_index", cached)
         return cached
 
 
-def title_key(name: str) -> str:
-    """A film name as requests and titles are compared: lower case, accents, punctuation and a leading
-    article dropped ("The Silence of the Lambs" and "silence of the lambs" meet)."""
+def title_key(name: str, *, article: bool = False) -> str:
+    """A film name as requests and titles are compared: lower case, accents and punctuation dropped, and
+    a leading article unless ``article`` ("The Silence of the Lambs" and "silence of the lambs" meet)."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     words = re.findall(r"[a-z0-9]+", text)
-    if words and words[0] in ("the", "a", "an") and len(words) > 1:
+    if not article and words and words[0] in ("the", "a", "an") and len(words) > 1:
         words = words[1:]
     return " ".join(words)
 
@@ -254,12 +258,10 @@ def _films(
             continue
         avoiding = any(w in AVOID_CUES for w in words[max(0, position - 2) : position])
         position += cue
-        if position < len(words) and words[position] in NOT_A_CUE_AFTER:
-            continue
+        first = True
         while position < len(words):
-            length = _longest_title(words, position, keys)
-            if length:
-                item = keys[" ".join(_key_words(words[position : position + length]))]
+            length, item = _title_at(words, position, keys)
+            if item is not None:
                 (avoided if avoiding else liked).append(item)
                 taken.update(range(position, position + length))
                 position += length
@@ -268,6 +270,8 @@ def _films(
                     if close is not None:
                         taken.update(range(position, close + 1))
                         position = close + 1
+            elif first and words[position] in NOT_A_CUE_AFTER:
+                break  # "I'd like to…", "like a comedy": no film named
             else:
                 phrase = _phrase(words, position)
                 if phrase and not any(vocabulary.names_genre(w) for w in phrase):
@@ -282,6 +286,7 @@ def _films(
                     break
             if position < len(words) and words[position] in ("and", "or", ","):
                 position += 1
+                first = False
                 continue
             break
     return liked, avoided, unknown, taken
@@ -296,18 +301,17 @@ def _cue_at(words: list[str], position: int) -> int:
     return 0
 
 
-def _key_words(words: Iterable[str]) -> list[str]:
-    return title_key(" ".join(words)).split()
-
-
-def _longest_title(words: list[str], position: int, keys: Mapping[str, int]) -> int:
-    """The most words from ``position`` that spell a catalogue title (0: none)."""
+def _title_at(words: list[str], position: int, keys: Mapping[str, int]) -> tuple[int, int | None]:
+    """The most words from ``position`` that spell a catalogue title, and its item (0, None: none)."""
     for length in range(min(MAX_TITLE_WORDS, len(words) - position), 0, -1):
-        key = " ".join(_key_words(words[position : position + length]))
         last = words[position + length - 1]
-        if key in keys and last not in ",.;!?()" and not (length == 1 and last in ("the", "a", "an")):
-            return length
-    return 0
+        if last in ",.;!?()" or (length == 1 and last in ("the", "a", "an")):
+            continue
+        name = " ".join(words[position : position + length])
+        for key in (title_key(name, article=True), title_key(name)):
+            if key in keys:
+                return length, keys[key]
+    return 0, None
 
 
 def _phrase(words: list[str], position: int) -> list[str]:

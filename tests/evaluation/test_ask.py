@@ -11,12 +11,11 @@ from pagegen import cli
 from pagegen.evaluation.ask import KINDS, _genres_together, ask_cases, evaluate_ask, format_ask
 from pagegen.layout import resolve_layout
 from pagegen.llm.backends import TemplateBackend
-from tests.factories import synthetic_service
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    return synthetic_service(tmp_path_factory.mktemp("ask"), items=150)
+def service(small_service):
+    return small_service
 
 
 def test_the_genre_to_avoid_is_the_one_found_with_it_most_often():

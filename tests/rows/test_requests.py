@@ -26,6 +26,9 @@ FILMS = {  # item id → (title, year, genres, popularity)
     7: ("Kids", 1995, ("Drama",), 5),
     8: ("Heat", 1986, ("Action",), 1),  # a less watched film of the same name
     9: ("Star Wars", 1977, ("Sci-Fi", "War"), 90),
+    10: ("Fear", 1996, ("Thriller",), 20),
+    11: ("The Fear", 1995, ("Horror",), 2),  # the article tells the two apart
+    12: ("An Awfully Big Adventure", 1995, ("Drama",), 3),  # starts with an article and names a genre
 }
 
 
@@ -85,6 +88,8 @@ def test_films_after_like_are_matched_to_the_catalogue(vocabulary):
     assert read("like Alien (1979)", vocabulary) == Intent(like=(1,))  # the year names the film, asks no years
     assert read("like Silence of the Lams", vocabulary).like == (3,)  # a misspelling close enough
     assert read("a thriller, not like Fargo", vocabulary).avoid_items == (4,)
+    assert read("more like The Fear", vocabulary).like == (11,) and read("like fear", vocabulary).like == (10,)
+    assert read("films like An Awfully Big Adventure", vocabulary) == Intent(like=(12,))  # its words are no genre
 
 
 def test_a_film_not_in_the_catalogue_is_named(vocabulary):
