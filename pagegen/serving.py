@@ -39,11 +39,10 @@ from pagegen.optimizer import (
 from pagegen.rows import CandidateRow, ItemFacts, RowBuilder, RowRules
 from pagegen.rows.candidates import GIVE_WAY
 from pagegen.rows.requests import Intent, RequestError, RequestVocabulary, clean_request, intent_label
-from pagegen.vocabulary import ASKED_ROW, DEFAULT_OPTIMIZER
+from pagegen.vocabulary import ASKED_ROW, DEFAULT_OPTIMIZER, MAX_ASKED
 
 PAGE_GENERATORS = ("ease", "sasrec", "popularity", "trending", "content")
 TITLE_CACHE = "titles-cache.json"  # in the dataset's folder: model titles by hash of model and prompt
-MAX_ASKED = 3  # asked rows a page holds at most (the newest requests)
 TITLE_CHARS = 40  # an asked row titled by its request's own words shows at most this many characters
 
 

@@ -1,5 +1,6 @@
 """The names every stage and both front ends share, defined once: generators, row types, optimizers, title
-backends, benchmark suites (and how many users the titles suite samples).
+backends, benchmark suites (and how many users the titles suite samples), and how many requests a page
+answers and how long each may be.
 
 Kept free of imports so the CLI's argument parser and the dashboard's URL parser can use them without
 loading a model or a solver.
@@ -17,4 +18,6 @@ DEFAULT_OPTIMIZER = "ilp"
 BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a server answers, else embedded, else template
 DEFAULT_BACKEND = "auto"
 BENCH_SUITES = ("data", "generators", "pages", "titles", "app")  # `pagegen bench --suite`, in the order they run
+MAX_ASKED = 3  # asked rows a page holds at most (the newest requests): the service's and the dashboard's limit
+MAX_REQUEST_CHARS = 300  # longer requests are read up to here (a pasted essay is not a request)
 BENCH_TITLE_USERS = 50  # sampled users whose default pages the titles suite titles (issue 13's targets)

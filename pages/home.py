@@ -1,4 +1,6 @@
-"""A user's homepage: the layout's tiles filled by the optimizer, each row titled by the language model.
+"""A user's homepage: the layout's tiles filled by the optimizer, each row titled by the language model,
+with the rows the visitor asks for in the chat input on top (newest first; kept in the session and the
+link until cleared).
 
 The page is drawn with the titles already cached; the background titler writes the others, and the rows
 take them in place as they come, while the page stays free to use."""
@@ -7,17 +9,33 @@ import streamlit as st
 
 from pagegen.app import render
 from pagegen.app.caches import background_titler, title_backend
-from pagegen.app.sidebar import sidebar
+from pagegen.app.sidebar import ask_for_a_row, clear_asks, sidebar
 from pagegen.app.titling import POLL_SECONDS, TitleJob, titles_now
 from pagegen.optimizer import solver_line
+from pagegen.vocabulary import MAX_REQUEST_CHARS
 
 context = sidebar("home")
 state, service = context.state, context.service
 
 who = "a new user" if state.is_new_user else f"user {state.user}"
 st.title(f"Home for {who}")
+# In a block of the page, not pinned to the window's foot (that opens the page scrolled to its end, far
+# from the asked rows); drawn before the page is solved, so the visitor can type meanwhile.
+ask, clear = st.columns([5, 1], vertical_alignment="center") if state.asks else (st.container(), None)
+ask.chat_input(
+    "Ask for a row, e.g. 80s horror or something like Alien but funny",
+    key="home.ask",
+    max_chars=MAX_REQUEST_CHARS,
+    on_submit=ask_for_a_row,
+    args=("home.ask",),
+)
+if clear is not None:
+    clear.button("Clear requests", icon=":material/clear_all:", on_click=clear_asks, key="home.clear", width="stretch")
 st.html(render.STYLE)  # before the page is solved, so the cards never arrive unstyled
-page = context.page_or_stop()
+asked = context.asked_page_or_stop()
+page = asked.page
+for request in asked.asked:
+    st.container(border=True).text("\n".join(render.asked_lines(request)))
 
 with st.sidebar:
     st.subheader("Recently watched" if not state.is_new_user else "Liked")

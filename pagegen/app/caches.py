@@ -1,6 +1,6 @@
-"""The dashboard's process-wide caches: one page service per dataset version, the title backends and the
-background titler, and pages by their inputs. Only inputs → outputs are cached, so sessions share work
-but never settings."""
+"""The dashboard's process-wide caches: one page service per dataset version, the title backends, the
+request readers and the background titler, and pages by their inputs. Only inputs → outputs are cached,
+so sessions share work but never settings."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from pagegen import data
 from pagegen.app.titling import BackgroundTitler
 from pagegen.layout import Layout
 from pagegen.llm.backends import Backend
-from pagegen.llm.registry import make_backend
-from pagegen.optimizer import Page
-from pagegen.serving import PageService, training_plan
-from pagegen.vocabulary import DEFAULT_OPTIMIZER
+from pagegen.llm.registry import make_backend, request_reader
+from pagegen.serving import AskedPage, PageService, training_plan
+from pagegen.vocabulary import DEFAULT_BACKEND, DEFAULT_OPTIMIZER
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,8 @@ class PageRequest:
     optimizer: str = DEFAULT_OPTIMIZER
     liked: tuple[int, ...] = ()
     genres: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()  # rows asked for on top, newest first
+    reader: str = DEFAULT_BACKEND  # the backend choice that reads ``asks`` (Home sets it with them)
 
     def with_settings(self, **values: Any) -> PageRequest:
         """The same request with some settings overridden (the compare view, the trade-off sweep)."""
@@ -71,6 +72,12 @@ def title_backend(choice: str, data_dir: str) -> Backend:
     return make_backend(choice, data_dir=Path(data_dir))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def request_backend(choice: str, data_dir: str) -> Backend:
+    """The backend that reads requests (``auto``: Ollama when a server answers, else the rules)."""
+    return request_reader(choice, data_dir=Path(data_dir))
+
+
 @st.cache_resource(show_spinner=False)
 def background_titler() -> BackgroundTitler:
     """The process's one titler: every session's pages are titled by its one worker."""
@@ -78,14 +85,12 @@ def background_titler() -> BackgroundTitler:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageRequest) -> Page:
-    """A page by its inputs; moving a slider back to a value seen before answers from here."""
+def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageRequest) -> AskedPage:
+    """A page by its inputs, with a row for each of its asks on top (none without asks: ``asked`` is then
+    empty); moving a slider back to a value seen before answers from here."""
     service = page_service(dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
-    return service.page(
-        request.user_id,
-        layout,
-        dict(request.settings),
-        optimizer=request.optimizer,
-        liked=request.liked,
-        genres=request.genres,
-    )
+    arguments = dict(optimizer=request.optimizer, liked=request.liked, genres=request.genres)
+    if not request.asks:
+        return AskedPage(service.page(request.user_id, layout, dict(request.settings), **arguments), ())
+    reader = request_backend(request.reader, data_dir)
+    return service.ask(request.asks, request.user_id, layout, dict(request.settings), reader=reader, **arguments)

@@ -1,8 +1,9 @@
 """A Page as HTML: carousels scroll sideways, a hero is one large card, grids and banners keep their
 shape. Pure functions from page data to markup, so the app shows it and tests read it.
 
-Every text that reaches the markup (titles from a language model included) is escaped: model output is
-only ever displayed. Cards have fixed widths, so a row of them scrolls instead of squeezing.
+Every text that reaches the markup (titles from a language model, a person's requests) is escaped: model
+output and requests are only ever displayed. Cards have fixed widths, so a row of them scrolls instead of
+squeezing.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from html import escape
 
 from pagegen.optimizer import Page, PageItem, PageRow
 from pagegen.rows import ItemFacts
+from pagegen.serving import Asked
+from pagegen.vocabulary import ASKED_ROW
 
 CARD_WIDTH = 172  # px: a carousel card; rows scroll sideways rather than squeeze cards
 
 STYLE = f"""<style>
 .pg-row-head {{ display:flex; align-items:baseline; gap:.6rem; margin:.4rem 0 .3rem; }}
 .pg-row-title {{ font-size:1.15rem; font-weight:650; margin:0; }}
+.pg-asked {{ font-size:.8rem; opacity:.75; margin:-.2rem 0 .3rem; }}
 .pg-badge {{ font-size:.72rem; padding:.05rem .45rem; border-radius:.6rem; background:rgba(128,128,128,.18);
   white-space:nowrap; }}
 .pg-badge.model {{ background:rgba(70,130,230,.22); }}
@@ -80,6 +84,8 @@ def row_html(row: PageRow, *, held_out: int | None = None, highlight: frozenset[
         f'<span class="pg-badge {"model" if row.title_source != "template" else ""}" '
         f'title="{escape(row.title_note or "where the title came from")}">title: {escape(row.title_source)}</span></div>'
     )
+    if row.reason.request is not None:
+        head += f'<p class="pg-asked">You asked: {escape(row.reason.request)}</p>'
     cards = [card_html(item, row, hit=item.item_id == held_out, diff=item.item_id in highlight) for item in row.items]
     if row.kind == "hero":
         body = cards[0].replace('class="pg-card', 'class="pg-hero', 1)
@@ -135,8 +141,17 @@ def why(row: PageRow, item: PageItem) -> str:
         "trending": f"Popular lately · {match}",
         "hidden_gems": f"Less known ({item.popularity:.0%} popularity) · {match}",
         "explore": f"Outside your usual genres · {match}",
+        ASKED_ROW: item.why or match,  # how the item matches the request, and what it gives way on
     }
     return lines.get(reason.row_type, match)
+
+
+def asked_lines(asked: Asked) -> list[str]:
+    """One request as Home lists it above the rows: what was asked, the row it gave and who read it, then
+    what was not understood or given way on. Plain text, for ``st.text``: Streamlit's markdown would
+    still make links and icons of a request's words, escaped or not."""
+    said = f"You asked: {asked.request} → {asked.title} (read by {asked.understanding.parser})"
+    return [said, *(f"· {note}" for note in asked.notes)]
 
 
 def _short(title: str) -> str:

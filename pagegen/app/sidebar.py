@@ -3,10 +3,12 @@ backend choices and the setting sliders.
 
 Settings live in each browser session's widget state, seeded from the URL on a session's first run and
 written back to it on every run, so a link reproduces the page and two sessions never share settings.
+The rows asked for on Home live beside them (``_ASKS_KEY``) and travel in the URL the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ import streamlit as st
 
 from pagegen import data
 from pagegen.app.caches import PageRequest, cached_page, service_for
-from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
+from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id, with_ask
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
@@ -28,13 +30,14 @@ from pagegen.layout import (
     shipped_layouts,
 )
 from pagegen.optimizer import Page
-from pagegen.serving import PageService
+from pagegen.serving import AskedPage, PageService
 from pagegen.vocabulary import BACKENDS, OPTIMIZERS
 
 _INIT_KEY = "pagegen.initialised"
 _URL_PROBLEMS_KEY = "pagegen.url_problems"
 _PAGE_KEY = "pagegen.page"
 _SAVED_KEY = "pagegen.sidebar"
+_ASKS_KEY = "pagegen.asks"  # the session's requests, newest first: not a widget's, so kept across pages
 _SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
 SLIDER_LABELS = {  # their bounds and steps are the settings' ranges
     "max_genre_share": "Diversity: max genre share per row",
@@ -60,10 +63,11 @@ class Context:
     held_out: int | None  # the item the user watched next, marked on the page when shown
 
     def page(self, request: PageRequest | None = None, layout: Layout | None = None) -> Page:
-        """The sidebar's page, or another request's (the compare view) or layout's (the designer)."""
+        """The sidebar's page, or another request's (the compare view) or layout's (the designer); without
+        the rows asked for on Home (see ``asked_page_or_stop``)."""
         return cached_page(
             self.state.dataset, str(self.service.data_dir), layout or self.layout, request or self.request
-        )
+        ).page
 
     def page_or_stop(self, request: PageRequest | None = None, layout: Layout | None = None) -> Page:
         """``page()``, or the reason there is none shown in place of the page (which then stops)."""
@@ -72,6 +76,17 @@ class Context:
         except PagegenError as error:
             st.error(f"No page for these settings: {error}")
             st.stop()
+
+    def asked_page_or_stop(self) -> AskedPage:
+        """The page with the session's asked rows on top (Home), the requests read by the sidebar's backend;
+        when they cannot be answered, a warning says why and the page comes without them."""
+        if self.state.asks:
+            asking = dataclasses.replace(self.request, asks=self.state.asks, reader=self.state.backend)
+            try:
+                return cached_page(self.state.dataset, str(self.service.data_dir), self.layout, asking)
+            except PagegenError as error:
+                st.warning(f"Your requests could not be answered ({error}); the page without them.")
+        return AskedPage(self.page_or_stop(), ())
 
 
 def sidebar(page: str) -> Context:
@@ -115,6 +130,16 @@ def sidebar(page: str) -> Context:
     return Context(state, service, layout, request, held_out)
 
 
+def ask_for_a_row(widget: str) -> None:
+    """The chat input's callback: its request first in the session's requests (before the run, so the
+    sidebar writes it to the URL and the page answers it)."""
+    st.session_state[_ASKS_KEY] = list(with_ask(st.session_state.get(_ASKS_KEY, ()), st.session_state[widget]))
+
+
+def clear_asks() -> None:
+    st.session_state[_ASKS_KEY] = []
+
+
 def _remember_widgets() -> None:
     st.session_state[_SAVED_KEY] = {
         key: value for key, value in st.session_state.items() if key in _SIDEBAR_KEYS or key.startswith("set.")
@@ -130,7 +155,7 @@ def _restore_widgets() -> None:
 
 def _seed_from_url() -> None:
     """A session's first run: widget values from the URL, and messages for what could not be used."""
-    state, problems = AppState.from_query(st.query_params)
+    state, problems = AppState.from_query({**st.query_params.to_dict(), "ask": st.query_params.get_all("ask")})
     st.session_state.update(
         {
             "dataset": state.dataset,
@@ -142,6 +167,7 @@ def _seed_from_url() -> None:
             "url_size": {"rows": state.rows, "slots": state.slots},
             "liked": list(state.liked),
             "genres": list(state.genres),
+            _ASKS_KEY: list(state.asks),
             _INIT_KEY: True,
             _URL_PROBLEMS_KEY: [f"Ignored from the link: {problem}" for problem in problems],
         }
@@ -262,6 +288,7 @@ def _state_from_widgets(base: Layout) -> AppState:
         slots=session.get("set.slots") if session.get("set.slots") != carousel else None,
         liked=tuple(session.get("liked", [])) if new_user else (),
         genres=tuple(session.get("genres", [])) if new_user else (),
+        asks=tuple(session.get(_ASKS_KEY, [])),
     )
 
 

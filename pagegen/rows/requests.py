@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pagegen.errors import PagegenError
+from pagegen.vocabulary import MAX_REQUEST_CHARS
 
-MAX_REQUEST_CHARS = 300  # longer requests are read up to here (a pasted essay is not a request)
 MAX_TITLE_WORDS = 12  # a film named after "like" is looked for in at most this many words
 FUZZY_CUTOFF = 0.85  # how close a misspelt film name must be to a catalogue title to count as it
 YEARS = (1870, 2030)  # a year outside this is not a film's year

@@ -190,3 +190,30 @@ def test_home_page_switch_user_move_a_slider_and_get_model_titles_in_chromium(ap
         assert set(titled["titles"]) - set(waiting[0]["titles"]) <= set(ollama.titles)
         page.screenshot(path=str(tmp_path / "home-user-7-titled.png"), full_page=True)
         browser.close()
+
+
+def test_a_request_typed_into_the_chat_input_puts_its_row_on_top_in_chromium(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{app_url}/?dataset=synth&user=5&backend=template")
+        page.get_by_text("Home for user 5").wait_for(timeout=90_000)
+        page.locator("[data-row-id] [data-item-id]").first.wait_for(timeout=60_000)
+        page.get_by_placeholder("Ask for a row").fill("comedy films")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelector('[data-row-id]')?.dataset.rowId === 'asked:0'", timeout=60_000
+        )
+        assert page.evaluate("() => new URL(location.href).searchParams.getAll('ask')") == ["comedy films"]
+        said = page.get_by_text("You asked: comedy films → Comedy (read by rules)")
+        first = page.locator("[data-row-id]").first
+        assert first.locator(".pg-row-title").inner_text() == "Comedy"
+        assert first.locator(".pg-asked").inner_text() == "You asked: comedy films"
+        # Both at the top of the page, on screen (the window is not scrolled away from them): the line above
+        # the rows, the asked row above every other row.
+        tops = page.eval_on_selector_all("[data-row-id]", "rows => rows.map(r => r.getBoundingClientRect().top)")
+        assert 0 < said.bounding_box()["y"] < tops[0] == min(tops) < 1000
+        page.screenshot(path=str(tmp_path / "home-asked.png"), full_page=True)
+        browser.close()

@@ -348,3 +348,52 @@ def test_a_first_start_says_what_it_trains_and_why(tmp_path, monkeypatch):
     app.run()
     assert not app.status and _card_ids(app)
     assert len(plans) == 1  # the plan is read once per process and dataset version, never on a rerun
+
+
+def _row_ids(app: AppTest) -> list[str]:
+    return [re.search(r'data-row-id="([^"]*)"', block)[1] for block in _row_blocks(app)]
+
+
+def test_asking_for_a_row_puts_it_on_top_and_in_the_link_until_cleared(prepared):
+    app = _app(user="3", backend="template")
+    plain = _card_ids(app)
+    app.chat_input(key="home.ask").set_value("  horror   films ").run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.query_params["ask"] == "horror films"
+    assert _row_ids(app)[0] == "asked:0" and _row_titles(app)[0] == "Horror"
+    assert '<p class="pg-asked">You asked: horror films</p>' in _row_blocks(app)[0]
+    (said,) = [text.value for text in app.text if text.value.startswith("You asked")]
+    assert said.startswith("You asked: horror films → Horror (read by rules)")
+    app.chat_input(key="home.ask").set_value("comedy").run()  # the newest on top, the first below it
+    assert app.query_params["ask"] == ["comedy", "horror films"]
+    assert _row_ids(app)[:2] == ["asked:0", "asked:1"] and _row_titles(app)[:2] == ["Comedy", "Horror"]
+    # The link alone reproduces the page in a new session.
+    again = _app(user="3", backend="template", ask=["comedy", "horror films"])
+    assert _card_ids(again) == _card_ids(app)
+    # The requests stay with the session on other pages, which show the pages without them.
+    app.switch_page("pages/compare.py").run()
+    assert app.query_params["ask"] == ["comedy", "horror films"]
+    assert "asked:" not in "".join(block.value for block in app.html)
+    app.switch_page("pages/home.py").run()
+    assert _row_ids(app)[:2] == ["asked:0", "asked:1"]
+    app.button(key="home.clear").click().run()
+    assert "ask" not in app.query_params and "home.clear" not in [button.key for button in app.button]
+    assert _card_ids(app) == plain and not app.text
+
+
+def test_a_request_that_cannot_be_read_is_said_and_the_page_stays(prepared):
+    app = _app(user="3", backend="template", ask="\u200b")  # an invisible character: nothing to read
+    (warning,) = [w.value for w in app.warning]
+    assert warning.startswith("Your requests could not be answered (the request is empty: say what you would like")
+    assert "asked:0" not in _row_ids(app) and _card_ids(app)
+    app.button(key="home.clear").click().run()
+    assert "ask" not in app.query_params and not app.warning
+
+
+def test_a_hostile_request_is_only_ever_shown_as_text(prepared):
+    hostile = '<img src=x onerror="alert(1)"> [link](http://evil.example) horror'
+    app = _app(user="3", backend="template", ask=hostile)
+    assert _row_ids(app)[0] == "asked:0"
+    assert "<img" not in "".join(_row_blocks(app)) and "You asked: &lt;img src=x onerror=&quot;" in _row_blocks(app)[0]
+    (said,) = [text.value for text in app.text if text.value.startswith("You asked")]  # st.text: no markdown
+    assert said.startswith(f"You asked: {hostile} → ")

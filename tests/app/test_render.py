@@ -1,10 +1,15 @@
 """Page markup: every tile kind keeps its shape, cards have fixed widths, text is escaped."""
 
+import dataclasses
 import re
 
 from pagegen.app import render
-from pagegen.rows import ItemFacts
-from tests.factories import card_row, cards_page
+from pagegen.llm.intent import Understanding
+from pagegen.rows import ItemFacts, RowReason
+from pagegen.rows.requests import Intent
+from pagegen.serving import Asked
+from pagegen.vocabulary import ASKED_ROW, ROW_TYPES
+from tests.factories import card_item, card_row, cards_page
 
 
 def test_each_tile_kind_has_its_shape():
@@ -50,3 +55,29 @@ def test_model_text_is_escaped():
 def test_history_strip():
     html = render.history_html([ItemFacts("Fargo (1996)", 1996, ("Crime",), False, 0.9)])
     assert "Fargo (1996)" in html and ">F<" in html  # the initials art
+
+
+def test_an_asked_row_says_what_was_asked_and_each_card_why():
+    hostile = "<b>80s</b> horror"
+    reason = RowReason(ASKED_ROW, "request+ease", request=hostile)
+    item = dataclasses.replace(card_item(101), why="Horror, 1987 · 93% like Alien · your taste: 81%")
+    row = dataclasses.replace(card_row("carousel", 0), reason=reason, items=(item, card_item(102)))
+    html = render.row_html(row)
+    assert '<p class="pg-asked">You asked: &lt;b&gt;80s&lt;/b&gt; horror</p>' in html and "<b>" not in html
+    assert render.why(row, item) == "Horror, 1987 · 93% like Alien · your taste: 81%"
+    assert render.why(row, row.items[1]) == "80% match"  # an item without its own explanation
+    assert "pg-asked" not in render.row_html(card_row("carousel", 1))  # only asked rows
+
+
+def test_every_row_type_has_a_why():
+    item = card_item(101)
+    for row_type in (*ROW_TYPES, ASKED_ROW):
+        row = dataclasses.replace(card_row("carousel", 1), reason=RowReason(row_type, "ease", anchor_title="Alien"))
+        assert render.why(row, item).endswith("80% match"), row_type
+
+
+def test_a_request_is_listed_as_plain_text_with_its_notes():
+    hostile = "[click](http://evil.example) :material/home: <i>hi</i>"
+    asked = Asked(hostile, "asked:0", "Horror", Understanding(Intent(), "rules"), ("no film called 'Alein'",))
+    said = f"You asked: {hostile} → Horror (read by rules)"
+    assert render.asked_lines(asked) == [said, "· no film called 'Alein'"]  # for st.text: no markdown

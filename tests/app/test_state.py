@@ -1,6 +1,7 @@
 """The dashboard's URL state: a link reproduces the page, and bad values are named and dropped."""
 
-from pagegen.app.state import NEW_USER, AppState, parse_user_id
+from pagegen.app.state import NEW_USER, AppState, parse_user_id, with_ask
+from pagegen.vocabulary import MAX_ASKED, MAX_REQUEST_CHARS
 
 
 def test_state_round_trips_through_the_query():
@@ -54,3 +55,32 @@ def test_user_ids_are_checked_against_the_dataset():
     assert parse_user_id("6", [4, 5]) is None
     assert parse_user_id("'; drop", [4, 5]) is None
     assert parse_user_id(None, [4, 5]) is None
+
+
+def test_asks_round_trip_through_the_link_newest_first():
+    state = AppState(user="5", asks=("80s horror", "something like Alien but funny"))
+    query = state.to_query()
+    assert query["ask"] == ["80s horror", "something like Alien but funny"]  # one ``ask`` per request
+    parsed, problems = AppState.from_query(query)
+    assert problems == [] and parsed == state
+    assert AppState.from_query({"ask": "  80s   horror "})[0].asks == ("80s horror",)  # one, as a single value
+
+
+def test_asks_from_the_link_are_trimmed_capped_and_kept_as_text():
+    hostile = '<script>alert("x")</script>'
+    texts = ["", "   ", hostile, "x" * 10_000, hostile, "../../etc/passwd", "one too many"]
+    state, problems = AppState.from_query({"ask": texts})
+    assert state.asks == (hostile, "x" * MAX_REQUEST_CHARS, "../../etc/passwd")  # blanks and the repeat dropped
+    assert problems == [
+        f"ask of 10,000 characters shortened to {MAX_REQUEST_CHARS}",
+        f"4 asks: a page answers the newest {MAX_ASKED}",
+    ]
+    assert state.to_query()["ask"] == list(state.asks)
+
+
+def test_a_new_request_goes_first_once():
+    asks = ("a", "b", "c")
+    assert with_ask(asks, " d ") == ("d", "a", "b")  # the oldest gives way
+    assert with_ask(asks, "c") == ("c", "a", "b")  # asked again: back on top, not twice
+    assert with_ask(asks, "  ") == asks
+    assert with_ask((), "y" * 500) == ("y" * MAX_REQUEST_CHARS,)
