@@ -265,10 +265,20 @@ class PageService:
     ) -> AskedPage:
         """The page with a row for each request on top, newest (first) on top, at most ``MAX_ASKED``;
         requests are read by ``reader``'s model when it has one (else by rules)."""
-        if not requests:
-            raise RequestError("no request: say what you would like, e.g. '80s horror'")
         reader = reader or TemplateBackend()
-        asked = [self.read_request(text, reader, number=n) for n, text in enumerate(requests[:MAX_ASKED])]
+        asked: list[Asked] = []
+        unread: list[str] = []
+        for text in requests[:MAX_ASKED]:  # one unreadable request does not cost the others their rows
+            try:
+                asked.append(self.read_request(text, reader, number=len(asked)))
+            except RequestError as error:
+                unread.append(str(error))
+        if not asked:
+            raise RequestError(unread[0] if unread else "no request: say what you would like, e.g. '80s horror'")
+        if unread:
+            asked[0] = dataclasses.replace(
+                asked[0], notes=(*asked[0].notes, f"another request was skipped: {unread[0]}")
+            )
         problem = self.problem(user_id, layout, settings, liked=liked, genres=genres, asked=asked)
         page = optimize(problem, optimizer, compare=compare, node_limit=node_limit)
         return AskedPage(page, tuple(_with_row_notes(a, page, problem) for a in asked))

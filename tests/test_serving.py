@@ -10,6 +10,7 @@ import pytest
 from pagegen import cli
 from pagegen.errors import ConfigError, LayoutError, SettingsError, UnknownItemError, UnknownUserError
 from pagegen.layout import resolve_layout
+from pagegen.rows.requests import RequestError
 from tests.factories import synthetic_service
 
 
@@ -197,6 +198,14 @@ def test_an_asked_row_goes_on_top_of_the_page_within_its_rules(service):
     assert not [r for r in page.report.relaxations if r.constraint.endswith("pinned")]
     assert [a.understanding.parser for a in asked.asked] == ["rules", "rules"]
     assert asked.asked[1].title == "2010s" and asked.to_dict()["asked"][1]["intent"]["years"] == [2010, 2019]
+
+
+def test_an_unreadable_request_costs_the_others_nothing(service):
+    asked = service.ask(["\u200b", "drama"], int(service.user_ids()[5]), resolve_layout("default"))
+    assert [a.title for a in asked.asked] == ["Drama"] and asked.page.rows[0].row_id == "asked:0"
+    assert any(note.startswith("another request was skipped: the request is empty") for note in asked.asked[0].notes)
+    with pytest.raises(RequestError, match=r"^the request is empty"):
+        service.ask(["\u200b"], int(service.user_ids()[5]), resolve_layout("default"))
 
 
 def test_an_asked_row_keeps_the_layouts_genres(service):
