@@ -82,7 +82,6 @@ def add_evaluate_pages(commands: Commands) -> None:
 def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The user's page, optimized and titled as the arguments say; also the service and titles report."""
     from pagegen.layout import resolve_layout
-    from pagegen.llm.registry import make_backend
     from pagegen.optimizer import NODE_LIMIT, export_lp, optimize
     from pagegen.serving import PageService
 
@@ -93,13 +92,21 @@ def _titled_page(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if getattr(args, "export_lp", None):
         export_lp(problem, args.export_lp)
     page = optimize(problem, args.optimizer, node_limit=args.node_limit or NODE_LIMIT)
-    backend = make_backend(args.backend, data_dir=data_dir)
+    page, titles = _title(args, service, page)
+    return service, page, titles
+
+
+def _title(args: argparse.Namespace, service: Any, page: Any) -> tuple[Any, Any]:
+    """The page titled by ``--backend`` within ``--title-budget``; a fallback's notice goes to stderr."""
+    from pagegen.llm.registry import make_backend
+
+    backend = make_backend(args.backend, data_dir=service.data_dir)
     with contextlib.suppress(PagegenError):  # a model that cannot load: titling falls back and says why
         backend.warm()  # a model's one-time load is not part of a page's title budget
     page, titles = service.title(page, backend, budget=args.title_budget)
     if titles.notice:
         print(f"pagegen: {titles.notice}", file=sys.stderr)
-    return service, page, titles
+    return page, titles
 
 
 def _page(args: argparse.Namespace) -> int:
@@ -116,7 +123,7 @@ def _ask(args: argparse.Namespace) -> int:
     """The page with the asked row on top; the request read by the backend's model when it has one that
     reads well (``request_reader``), else by rules; the other rows titled as ``pagegen page`` titles them."""
     from pagegen.layout import resolve_layout
-    from pagegen.llm.registry import make_backend, request_reader
+    from pagegen.llm.registry import request_reader
     from pagegen.optimizer import NODE_LIMIT
     from pagegen.serving import PageService, format_asked
 
@@ -133,13 +140,8 @@ def _ask(args: argparse.Namespace) -> int:
         node_limit=args.node_limit or NODE_LIMIT,
         liked=args.like,
     )
-    backend = make_backend(args.backend, data_dir=data_dir)
-    with contextlib.suppress(PagegenError):
-        backend.warm()
-    page, titles = service.title(asked.page, backend, budget=args.title_budget)
+    page, titles = _title(args, service, asked.page)
     asked = dataclasses.replace(asked, page=page)
-    if titles.notice:
-        print(f"pagegen: {titles.notice}", file=sys.stderr)
     held_out = service.experiment.held_out_item(args.user) if args.user is not None else None
     payload = {**asked.to_dict(timings=args.timings), "titles": titles.to_dict(timings=args.timings)}
     return emit(args, payload, format_asked(asked, args.dataset, held_out))
