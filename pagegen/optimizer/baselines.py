@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+import numpy as np
+
 from pagegen.optimizer.page import Placement
 from pagegen.optimizer.problem import PageProblem
 
@@ -157,45 +159,63 @@ def _fill_by_temperature(
 
 
 class _PageSimilarity:
-    """Each item's highest genre similarity (Jaccard) to the items on the page, kept up to date as
-    the page grows so MMR does not compare against the whole page again for every card."""
+    """Genre similarity (Jaccard) as arrays over the problem's items: each item's highest similarity to
+    the items on the page, brought up to date as the page grows, and one item's similarity to many at
+    once, so MMR compares no pair twice and no pair in Python."""
 
     def __init__(self, problem: PageProblem) -> None:
-        self.genres = {item: set(facts.genres) for item, facts in problem.facts.items()}
-        self.best: dict[int, float] = {}
-        self.seen: dict[int, int] = {}  # item → how many page items ``best`` already accounts for
+        items = list(problem.facts)
+        genres = sorted({g for facts in problem.facts.values() for g in facts.genres})
+        column = {g: j for j, g in enumerate(genres)}
+        self.index = {item: i for i, item in enumerate(items)}
+        self.matrix = np.zeros((len(items), len(genres)), dtype=np.float64)
+        for i, item in enumerate(items):
+            self.matrix[i, [column[g] for g in set(problem.facts[item].genres)]] = 1.0
+        self.sizes = self.matrix.sum(axis=1)
+        self.to_page = np.zeros(len(items))  # each item's highest similarity to the page so far
+        self.counted = 0  # how many of the page's items ``to_page`` accounts for
 
-    def to_page(self, item: int, shown: list[int], extra: list[int]) -> float:
-        start = self.seen.get(item, 0)
-        best = max([self.best.get(item, 0.0)] + [self._jaccard(item, other) for other in shown[start:]])
-        self.best[item], self.seen[item] = best, len(shown)
-        return max([best] + [self._jaccard(item, other) for other in extra])
+    def follow(self, shown: list[int]) -> None:
+        """Account for the page's items shown since the last call."""
+        for item in shown[self.counted :]:
+            self.to_page = np.maximum(self.to_page, self.similarity(np.arange(len(self.sizes)), self.index[item]))
+        self.counted = len(shown)
 
-    def _jaccard(self, left: int, right: int) -> float:
-        union = self.genres[left] | self.genres[right]
-        return len(self.genres[left] & self.genres[right]) / len(union) if union else 1.0
+    def similarity(self, rows: np.ndarray, other: int) -> np.ndarray:
+        """Jaccard similarity of the items at ``rows`` to the item at ``other`` (1 when neither has a genre)."""
+        shared = self.matrix[rows] @ self.matrix[other]
+        union = self.sizes[rows] + self.sizes[other] - shared
+        return np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
 
 
 def _fill_by_mmr(
     problem: PageProblem, r: int, slots: int, shown: list[int], similarity: _PageSimilarity, *, trade_off: float
 ) -> tuple[int, ...]:
+    """MMR card by card: a candidate's similarity to the page is the higher of its similarity to the rows
+    above and to the cards taken here so far; the first pick wins ties (max over (value, -c))."""
     row = problem.rows[r]
-    remaining = [c for c in _all(problem, r) if _allowed(problem, r, c, shown)]
+    similarity.follow(shown)
+    capped, cap = problem.capped_genres(row), problem.genre_cap(slots)
+    candidates = np.array([c for c in _all(problem, r) if _allowed(problem, r, c, shown)], dtype=np.int64)
+    rows = np.array([similarity.index[row.items[c]] for c in candidates], dtype=np.int64)
+    scores = np.array([row.scores[c] for c in candidates], dtype=np.float64)
+    capped_of = [{g for g in problem.facts[row.items[c]].genres if g in capped} for c in candidates]
+    to_page = similarity.to_page[rows]
+    open_ = np.ones(len(candidates), dtype=bool)
+    genre_counts: Counter[str] = Counter()
     taken: list[int] = []
-    while remaining and len(taken) < slots:
-        in_row = [row.items[c] for c in taken]
-        remaining = [c for c in remaining if problem.within_genre_share(r, slots, [*taken, c])]
-        if not remaining:
+    while len(taken) < slots:
+        if not open_.any():
             break
-        pick = max(
-            remaining,
-            key=lambda c: (
-                trade_off * row.scores[c] - (1 - trade_off) * similarity.to_page(row.items[c], shown, in_row),
-                -c,
-            ),
-        )
-        taken.append(pick)
-        remaining.remove(pick)
+        value = np.where(open_, trade_off * scores - (1 - trade_off) * to_page, -np.inf)
+        pick = int(np.argmax(value))  # the first of equal values: the lowest candidate
+        taken.append(int(candidates[pick]))
+        open_[pick] = False
+        genre_counts.update(capped_of[pick])
+        full = {g for g in capped_of[pick] if genre_counts[g] >= cap}
+        if full:
+            open_ &= np.array([not (full & genres) for genres in capped_of])
+        to_page = np.maximum(to_page, similarity.similarity(rows, rows[pick]))
     # MMR chooses which items; the cards still run best score first, as attention falls along the row.
     return tuple(sorted(taken, key=lambda c: (-row.scores[c], c)))
 
