@@ -11,7 +11,7 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# The pinned CPU torch first: any other torch request can pull GBs of CUDA packages.
 	$(PY) -m pip install --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --disable-pip-version-check -e ".[dev,ray]"
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

@@ -19,7 +19,14 @@ BACKENDS = ("auto", "ollama", "embedded", "template")  # auto: ollama if a serve
 DEFAULT_BACKEND = "auto"
 ENGINES = ("local", "ray")  # where batch page work runs: worker processes here, or a Ray cluster
 DEFAULT_ENGINE = "local"
-BENCH_SUITES = ("data", "generators", "pages", "titles", "app", "export")  # `pagegen bench --suite`, in the order they run
+BENCH_SUITES = (
+    "data",
+    "generators",
+    "pages",
+    "titles",
+    "app",
+    "export",
+)  # `pagegen bench --suite`, in the order they run
 MAX_ASKED = 3  # asked rows a page holds at most (the newest requests): the service's and the dashboard's limit
 MAX_REQUEST_CHARS = 300  # longer requests are read up to here (a pasted essay is not a request)
 BENCH_TITLE_USERS = 50  # sampled users whose default pages the titles suite titles (issue 13's targets)

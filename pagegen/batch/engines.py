@@ -46,19 +46,23 @@ class EngineError(PagegenError):
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """Which engine, how many workers, and (Ray) which cluster: ``address`` None starts a local one."""
+    """Which engine, how many workers (None: one per core here, or per CPU of the cluster joined), and
+    (Ray) which cluster: ``address`` None starts a local one."""
 
     name: str = "local"
-    workers: int = 2
+    workers: int | None = None
     address: str | None = None
 
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
             raise ConfigError(f"unknown engine {self.name!r}; engines: {', '.join(ENGINES)}")
-        if self.workers < 1:
+        if self.workers is not None and self.workers < 1:
             raise ConfigError(f"an engine needs at least one worker, got {self.workers}")
         if self.address is not None and self.name != "ray":
             raise ConfigError(f"--address names a Ray cluster; it needs --engine ray, not {self.name}")
+
+
+TWO_LOCAL_WORKERS = EngineChoice("local", 2)  # the evaluations' default: these machines have two cores
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class Engine:
     """Runs a task over batches of users; ``map_batches`` yields results as batches finish."""
 
     choice: EngineChoice
+    workers: int
     timings: EngineTimings
 
     def map_batches(self, task: Task[C, R], context: C, batches: Sequence[list[int]]) -> Iterator[BatchResult[R]]:
@@ -137,6 +142,7 @@ class InProcessEngine(Engine):
 
     def __init__(self, service: PageService, choice: EngineChoice) -> None:
         self.choice = choice
+        self.workers = 1
         self.worker = PageWorker(service)
         self.timings = EngineTimings()
 
@@ -167,17 +173,18 @@ class LocalEngine(Engine):
     def __init__(self, spec: ServiceSpec, choice: EngineChoice) -> None:
         self.spec = spec
         self.choice = choice
+        self.workers = choice.workers or os.cpu_count() or 1
         self.pool = self._pool()
         started = time.perf_counter()
         # Every worker loads now, so the first batches do not pay for it and a broken service fails here.
-        for loading in [self.pool.submit(_worker_ready) for _ in range(choice.workers)]:
+        for loading in [self.pool.submit(_worker_ready) for _ in range(self.workers)]:
             loading.result()
         self.timings = EngineTimings(load_seconds=time.perf_counter() - started)
 
     def _pool(self) -> ProcessPoolExecutor:
         spawn = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            self.choice.workers, mp_context=spawn, initializer=_start_process_worker, initargs=(self.spec,)
+            self.workers, mp_context=spawn, initializer=_start_process_worker, initargs=(self.spec,)
         )
 
     def map_batches(self, task: Task[C, R], context: C, batches: Sequence[list[int]]) -> Iterator[BatchResult[R]]:
@@ -185,7 +192,7 @@ class LocalEngine(Engine):
         pending: dict[Future[BatchResult[R]], int] = {}
         waiting = list(range(len(batches)))[::-1]  # popped from the end: first batch first
         while waiting or pending:
-            while waiting and len(pending) < self.choice.workers * IN_FLIGHT_PER_WORKER:
+            while waiting and len(pending) < self.workers * IN_FLIGHT_PER_WORKER:
                 index = waiting.pop()
                 attempts[index] += 1
                 pending[self.pool.submit(_run_in_process_worker, task, context, index, batches[index])] = index
@@ -232,6 +239,7 @@ class RayEngine(Engine):
         started = time.perf_counter()
         self.owns_cluster = _connect(ray, choice)
         start_seconds = time.perf_counter() - started
+        self.workers = choice.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         try:
             started = time.perf_counter()
             files = service_files(spec)
@@ -241,7 +249,8 @@ class RayEngine(Engine):
                 _RayPageActor
             )
             started = time.perf_counter()
-            self.actors = [actor.remote(spec.dataset, spec.models, self.files_ref) for _ in range(choice.workers)]
+            # The reference goes in a list, so the actor fetches it itself: Ray keeps it for restarts either way.
+            self.actors = [actor.remote(spec.dataset, spec.models, [self.files_ref]) for _ in range(self.workers)]
             ray.get([a.ready.remote() for a in self.actors])
             load_seconds = time.perf_counter() - started
         except BaseException:
@@ -281,10 +290,12 @@ class RayEngine(Engine):
 class _RayPageActor:
     """A Ray actor around ``PageWorker`` (made remote by ``RayEngine``, so importing this module needs no Ray)."""
 
-    def __init__(self, dataset: str, models: tuple[str, ...], files: dict[str, bytes]) -> None:
+    def __init__(self, dataset: str, models: tuple[str, ...], files: list[Any]) -> None:
+        import ray
+
         self.folder = tempfile.TemporaryDirectory(prefix="pagegen-worker-")
         data_dir = Path(self.folder.name)
-        write_service_files(files, data_dir)
+        write_service_files(ray.get(files[0]), data_dir)
         self.worker = PageWorker.load(ServiceSpec(dataset, data_dir, models))
 
     def ready(self) -> float:
@@ -334,7 +345,7 @@ def _connect(ray: Any, choice: EngineChoice) -> bool:
     if ray.is_initialized():
         return False
     if choice.address is None:
-        ray.init(num_cpus=choice.workers, **quiet)
+        ray.init(num_cpus=choice.workers or os.cpu_count(), **quiet)
         return True
     _check_reachable(choice.address)
     try:
@@ -366,7 +377,7 @@ def open_engine(choice: EngineChoice, spec: ServiceSpec, service: PageService | 
     engine: Engine
     if choice.name == "ray":
         engine = RayEngine(spec, choice)
-    elif choice.workers == 1 and service is not None:
+    elif choice.workers == 1 and service is not None:  # no process to start: the service is loaded
         engine = InProcessEngine(service, choice)
     else:
         engine = LocalEngine(spec, choice)
@@ -374,6 +385,18 @@ def open_engine(choice: EngineChoice, spec: ServiceSpec, service: PageService | 
         yield engine
     finally:
         engine.close()
+
+
+MAX_BATCH_USERS = 256  # users per batch at most: one task's work, seconds on one core
+MIN_BATCH_USERS = 16
+BATCHES_AT_LEAST = 32  # a small job still splits into this many batches, so workers finish together
+
+
+def batch_size(users: int) -> int:
+    """Users per batch: ``MAX_BATCH_USERS``, fewer for small jobs so that the last batches do not leave
+    workers idle. It depends on the user count only, never on the engine or its workers: every engine
+    splits a job the same way (an export's partitions are its batches, so a resume may change engine)."""
+    return max(MIN_BATCH_USERS, min(MAX_BATCH_USERS, -(-users // BATCHES_AT_LEAST)))
 
 
 def split_batches(user_ids: Sequence[int], size: int) -> list[list[int]]:

@@ -12,6 +12,7 @@ the same folder is refused unless ``force`` (then its pages are replaced).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -26,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 import pagegen
-from pagegen.batch.engines import EngineChoice, EngineTimings, ServiceSpec, open_engine, split_batches
+from pagegen.batch.engines import (
+    EngineChoice,
+    EngineTimings,
+    ServiceSpec,
+    batch_size,
+    open_engine,
+    split_batches,
+)
 from pagegen.errors import ConfigError, PagegenError, UnknownUserError
 from pagegen.files import SOURCE_ROOT, atomic_path
 from pagegen.layout import Layout
@@ -39,9 +47,6 @@ EXPORT_FORMAT = 1  # the manifest's and the partitions' layout; a change refuses
 MANIFEST = "manifest.json"
 PAGES = "pages"
 EXPORTS = "exports"  # under a dataset's folder: where exports go by default, and where Insights looks
-MAX_BATCH_USERS = 256  # users per batch and partition at most: one task's work, seconds on one core
-MIN_BATCH_USERS = 16
-BATCHES_AT_LEAST = 32  # a small export still splits into this many batches, so workers finish together
 
 ITEM = pl.Struct(
     {
@@ -205,13 +210,6 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def batch_size(users: int) -> int:
-    """Users per batch and partition: ``MAX_BATCH_USERS``, smaller for small exports so that the last
-    batches do not leave workers idle. It depends on the user count only, never on the engine or its
-    workers, so every engine partitions an export the same way and a resume may use another engine."""
-    return max(MIN_BATCH_USERS, min(MAX_BATCH_USERS, -(-users // BATCHES_AT_LEAST)))
-
-
 def partition_path(out: Path, index: int) -> Path:
     return out / PAGES / f"part-{index:05d}.parquet"
 
@@ -244,7 +242,8 @@ def export_pages(
     already = len(batches) - len(missing)
     announce(
         f"exporting {len(user_ids)} pages of {service.name} ({settings.layout.name}) in {len(batches)} partitions "
-        f"of {batch_users} users on {engine.name} with {engine.workers} workers"
+        f"of {batch_users} users on {engine.name} with "
+        + (f"{engine.workers} workers" if engine.workers else "a worker per core")
         + (f"; {already} partitions are there already, resuming" if already else ""),
         progress,
     )
@@ -266,7 +265,7 @@ def export_pages(
                 written += 1
                 peaks[str(result.worker_pid)] = max(peaks.get(str(result.worker_pid), 0), result.worker_peak_bytes)
                 bar.update(len(batches[index]))
-        timings = running.timings
+        timings, workers = running.timings, running.workers
     seconds = time.perf_counter() - started
     _write_manifest(out, manifest, complete=True)
     pages = sum(len(batches[index]) for index in missing)
@@ -274,7 +273,7 @@ def export_pages(
         out=str(out),
         dataset=service.name,
         engine=engine.name,
-        workers=engine.workers,
+        workers=workers,
         users=len(user_ids),
         partitions=len(batches),
         written=written,
@@ -284,6 +283,27 @@ def export_pages(
         start=timings,
         worker_peak_bytes=peaks,
     )
+
+
+def format_export(report: ExportReport) -> str:
+    """The report as text: what was written where, how fast, and what starting the engine cost."""
+    start = report.start
+    peak = max(report.worker_peak_bytes.values(), default=0)
+    lines = [
+        f"{report.dataset}: {report.users} pages in {report.partitions} partitions at {report.out}",
+        f"wrote {report.written} partitions"
+        + (f" ({report.already_there} were there already)" if report.already_there else "")
+        + f" in {report.seconds:.1f} s on {report.engine} with {report.workers} workers: "
+        f"{report.pages_per_second:.1f} pages/s, peak memory per worker {peak / 2**20:.0f} MiB",
+    ]
+    if report.engine == "ray":
+        lines.append(
+            f"ray start-up {start.start_seconds:.1f} s, object store put {start.put_bytes / 2**20:.0f} MiB "
+            f"in {start.put_seconds:.2f} s, workers loaded in {start.load_seconds:.1f} s"
+        )
+    else:
+        lines.append(f"workers loaded in {start.load_seconds:.1f} s")
+    return "\n".join(lines)
 
 
 def _check_out(out: Path, manifest: dict, *, force: bool) -> None:
@@ -338,10 +358,8 @@ def _title_backend(service: PageService, name: str) -> Any:
     key = (name, str(service.data_dir))
     if key not in _title_backends:
         backend = make_backend(name, data_dir=service.data_dir)
-        try:
+        with contextlib.suppress(PagegenError):  # titling falls back to templates and says so on each row
             backend.warm()  # a model's one-time load is not part of a page's title budget
-        except PagegenError:
-            pass  # titling falls back to templates and says so on each row
         _title_backends[key] = backend
     return _title_backends[key]
 
@@ -407,7 +425,10 @@ def page_record(service: PageService, settings: PageSettings, user_id: int) -> d
             "best_bound": report.best_bound,
             "gap": report.gap,
             "message": report.message,
-            "relaxations": [dataclasses.asdict(r) for r in report.relaxations],
+            "relaxations": [
+                {"constraint": r.constraint, "asked": float(r.asked), "got": float(r.got), "note": r.note}
+                for r in report.relaxations
+            ],
             "baselines": [{"optimizer": name, **figures} for name, figures in sorted(report.baselines.items())],
         },
     }

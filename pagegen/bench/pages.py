@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from tqdm import tqdm
 
+from pagegen.batch.engines import EngineChoice
 from pagegen.bench.timing import Spread, spread
 from pagegen.data.sources import DEFAULT_DATASET
 from pagegen.optimizer import GAP
@@ -96,7 +97,9 @@ def bench_pages(
         by_decomposition += report.message.startswith("proven by the decomposition")
         relaxed += bool(report.relaxations)
         gains.append(report.objective - report.baselines["greedy"]["objective"])
-    every_user = evaluate_pages(service, page_layout, optimizers=("ilp",), workers=ALL_USERS_WORKERS, progress=progress)
+    every_user = evaluate_pages(
+        service, page_layout, optimizers=("ilp",), engine=EngineChoice("local", ALL_USERS_WORKERS), progress=progress
+    )
     return PagesBench(
         dataset=dataset,
         layout=page_layout.name,

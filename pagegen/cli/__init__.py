@@ -20,6 +20,7 @@ COMMANDS = (  # each adds its parsers, in the order ``--help`` lists them
     data.add_commands,
     models.add_commands,
     pages.add_page_commands,
+    pages.add_batch_commands,
     llm.add_commands,
     pages.add_evaluate_pages,
     bench.add_commands,

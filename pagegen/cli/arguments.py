@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pagegen.errors import PagegenError
-from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND
+from pagegen.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_ENGINE, ENGINES
 
 Commands = Any  # argparse's subparsers action (a private type): each command module adds its parsers to it
 
@@ -90,9 +90,9 @@ def backend_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
     )
 
 
-def page_arguments(parser: argparse.ArgumentParser) -> None:
+def page_arguments(parser: argparse.ArgumentParser, *, backend: str = DEFAULT_BACKEND) -> None:
     """The layout, its settings, the solver's node limit, the titles and progress: what every page
-    command takes."""
+    command takes (``backend``: the default title backend)."""
     progress_flag(parser)
     parser.add_argument("--layout", default="default", help="a shipped layout name or a layout .toml file")
     parser.add_argument(
@@ -109,5 +109,28 @@ def page_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="branch-and-bound nodes for a page the decomposition leaves unproven (a count, so results repeat)",
     )
-    backend_argument(parser, default=DEFAULT_BACKEND)
+    backend_argument(parser, default=backend)
     parser.add_argument("--title-budget", type=positive_float, default=2.0, help="seconds for a page's titles")
+
+
+def engine_arguments(parser: argparse.ArgumentParser, *, workers: int | None) -> None:
+    """Where per-user work runs: ``--engine``, ``--address``, ``--workers`` (``workers`` None: a worker
+    per core, or per CPU of the Ray cluster joined)."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=DEFAULT_ENGINE,
+        help="local: worker processes on this machine; ray: Ray actors (a local Ray cluster, or --address)",
+    )
+    parser.add_argument(
+        "--address", help="join the Ray cluster at HOST:PORT (or ray://HOST:PORT) instead of starting one"
+    )
+    default = f"default {workers}" if workers else "default: one per core, or per CPU of the Ray cluster"
+    parser.add_argument("--workers", type=positive_int, default=workers, help=f"worker processes or actors ({default})")
+
+
+def engine_choice(args: argparse.Namespace) -> Any:
+    """The engine the arguments ask for (a ConfigError names a bad combination, before anything starts)."""
+    from pagegen.batch.engines import EngineChoice
+
+    return EngineChoice(args.engine, args.workers, args.address)

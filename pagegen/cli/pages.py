@@ -1,5 +1,6 @@
-"""``pagegen page``, ``titles`` and ``evaluate-pages``: a user's optimized, titled page, and pages for
-every user measured (``--scenarios``: the product scenario benchmark)."""
+"""``pagegen page``, ``ask``, ``titles``, ``pages export|summary`` and ``evaluate-pages``: a user's
+optimized, titled page; every user's page precomputed into Parquet on an engine, and an export summed
+up; pages for every user measured (``--scenarios``: the product scenario benchmark)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pagegen import data
 from pagegen.cli.arguments import (
     Commands,
     emit,
+    engine_arguments,
+    engine_choice,
     id_list,
     json_flag,
     key_values,
@@ -58,6 +61,40 @@ def add_page_commands(commands: Commands) -> None:
     titles.set_defaults(handler=_titles, optimizer=DEFAULT_OPTIMIZER, timings=False)
 
 
+def add_batch_commands(commands: Commands) -> None:
+    pages = commands.add_parser("pages", help="every user's page at once: export them to Parquet, sum an export up")
+    pages_commands = pages.add_subparsers(title="pages commands", metavar="COMMAND")
+    export = pages_commands.add_parser(
+        "export",
+        help="every user's page (rows, items with score parts, titles, solver report) to partitioned Parquet; "
+        "rerun to resume",
+    )
+    export.add_argument("--dataset", default=data.DEFAULT_DATASET)
+    page_arguments(export, backend="template")
+    export.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_OPTIMIZER)
+    export.add_argument(
+        "--users", default="all", help="all (default), the first N users, or a file of user ids, one per line"
+    )
+    engine_arguments(export, workers=None)
+    export.add_argument(
+        "--out",
+        type=Path,
+        help="the export folder (default: <data dir>/<dataset>/exports/<layout>, where Insights looks)",
+    )
+    export.add_argument("--force", action="store_true", help="replace an export of other inputs in --out")
+    export.add_argument(
+        "--batch-users", type=positive_int, help="users per batch and partition (default: 256, fewer for small exports)"
+    )
+    json_flag(export)
+    export.set_defaults(handler=_export)
+
+    summary = pages_commands.add_parser("summary", help="an export summed up: hit rate, coverage, exposure Gini, …")
+    summary.add_argument("--dataset", default=data.DEFAULT_DATASET, help="its newest export, when --out is not given")
+    summary.add_argument("--out", type=Path, help="the export folder")
+    json_flag(summary)
+    summary.set_defaults(handler=_summary)
+
+
 def add_evaluate_pages(commands: Commands) -> None:
     evaluate_pages = commands.add_parser("evaluate-pages", help="page metrics for every user: ILP vs greedy vs MMR")
     evaluate_pages.add_argument("--dataset", default=data.DEFAULT_DATASET)
@@ -68,7 +105,7 @@ def add_evaluate_pages(commands: Commands) -> None:
     evaluate_pages.add_argument(
         "--users", type=positive_int, help="only the first N users (default: all; 200 with --scenarios)"
     )
-    evaluate_pages.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
+    engine_arguments(evaluate_pages, workers=2)
     evaluate_pages.add_argument(
         "--scenarios",
         action="store_true",
@@ -182,7 +219,7 @@ def _evaluate_pages(args: argparse.Namespace) -> int:
         layout,
         optimizers=args.optimizer or OPTIMIZERS,
         max_users=args.users,
-        workers=args.workers,
+        engine=engine_choice(args),
         node_limit=args.node_limit or NODE_LIMIT,
         progress=progress(args),
     )
@@ -208,10 +245,54 @@ def _evaluate_scenarios(args: argparse.Namespace) -> int:
             args.dataset, data_dir, progress=progress(args)
         ),  # trains and saves missing models once, before the workers
         max_users=args.users or SCENARIO_USERS,
-        workers=args.workers,
+        engine=engine_choice(args),
         node_limit=args.node_limit or NODE_LIMIT,
         progress=progress(args),
     )
     payload = dataclasses.asdict(report)
     save_report(data_dir, args.dataset, "scenarios", payload)  # the dashboard's Insights table
     return emit(args, payload, format_scenarios(report))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pagegen.batch.export import EXPORTS, PageSettings, export_pages, format_export, select_users
+    from pagegen.layout import parse_constraints, resolve_layout
+    from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService
+
+    engine = engine_choice(args)  # a bad engine choice fails before any model loads
+    layout = resolve_layout(args.layout)
+    settings = key_values(args.settings)
+    if settings:
+        layout = dataclasses.replace(
+            layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
+        )
+    data_dir = data.resolve_data_dir(args.data_dir)
+    service = PageService(args.dataset, data_dir, progress=progress(args))  # trains missing models before workers
+    out = args.out or data_dir / args.dataset / EXPORTS / Path(args.layout).stem
+    report = export_pages(
+        service,
+        PageSettings(layout, args.optimizer, args.node_limit or NODE_LIMIT, args.backend, args.title_budget),
+        select_users(service, args.users),
+        out,
+        engine=engine,
+        batch_users=args.batch_users,
+        force=args.force,
+        progress=progress(args),
+    )
+    return emit(args, report.to_dict(), format_export(report))
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from pagegen.batch.summary import find_exports, format_export_summary, summarize_export
+
+    out = args.out
+    if out is None:
+        found = find_exports(data.resolve_data_dir(args.data_dir), args.dataset)
+        if not found:
+            raise PagegenError(
+                f"no export of {args.dataset} yet: make one with `pagegen pages export --dataset {args.dataset}`"
+            )
+        out = found[0]
+    summary = summarize_export(out)
+    return emit(args, summary.to_dict(), format_export_summary(summary))

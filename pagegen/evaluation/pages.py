@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pagegen.batch.engines import TWO_LOCAL_WORKERS, EngineChoice
 from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout
@@ -137,7 +138,7 @@ def evaluate_pages(
     *,
     optimizers: Sequence[str] = OPTIMIZERS,
     max_users: int | None = None,
-    workers: int = 2,
+    engine: EngineChoice = TWO_LOCAL_WORKERS,
     node_limit: int = NODE_LIMIT,
     progress: bool = False,
 ) -> PagesReport:
@@ -151,7 +152,7 @@ def evaluate_pages(
         (layout, tuple(optimizers), node_limit),
         user_ids,
         service=service,
-        workers=workers,
+        engine=engine,
         progress=progress,
         desc="pages",
     )

@@ -8,11 +8,12 @@ page keeps, and users whose ILP objective falls below greedy's. The ILP ranks pa
 rules first and objective second, so it may score below a greedy page that breaks a rule; below a
 greedy page that falls short of no rule by more than the ILP page does it should never be (it starts
 from greedy's page). Pages are built as ``evaluate-pages`` builds them: leave-last-out histories, users
-split over worker processes (``pagegen.evaluation.workers``).
+split over an engine's workers (``pagegen.evaluation.workers``).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pagegen.batch.engines import TWO_LOCAL_WORKERS, EngineChoice
 from pagegen.evaluation.reports import load_typed_report
 from pagegen.evaluation.workers import map_users
 from pagegen.layout import Layout, resolve_layout
@@ -116,6 +118,7 @@ class ScenarioReport:
     node_limit: int
     seconds: float  # wall time of the pages (workers starting included), not of loading the models here
     scenarios: tuple[ScenarioResult, ...]
+    engine: str = "local"  # where the pages were built (``pagegen.batch.engines``)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScenarioReport:
@@ -182,7 +185,7 @@ def evaluate_scenarios(
     *,
     scenarios: Sequence[Scenario] = SCENARIOS,
     max_users: int = SCENARIO_USERS,
-    workers: int = 2,
+    engine: EngineChoice = TWO_LOCAL_WORKERS,
     node_limit: int = NODE_LIMIT,
     progress: bool = False,
 ) -> ScenarioReport:
@@ -195,7 +198,7 @@ def evaluate_scenarios(
     context: _Context = (layouts, OPTIMIZERS, node_limit)
     started = time.perf_counter()
     per_user = map_users(
-        _outcomes_for, context, user_ids, service=service, workers=workers, progress=progress, desc="scenarios"
+        _outcomes_for, context, user_ids, service=service, engine=engine, progress=progress, desc="scenarios"
     )
     seconds = time.perf_counter() - started
     catalogue = service.experiment.serving.n_items
@@ -203,7 +206,8 @@ def evaluate_scenarios(
         _summarize(scenario, layout, [outcomes[index] for outcomes in per_user], catalogue)
         for index, (scenario, layout) in enumerate(layouts)
     )
-    return ScenarioReport(service.name, len(user_ids), workers, node_limit, round(seconds, 2), results)
+    workers = engine.workers or os.cpu_count() or 1
+    return ScenarioReport(service.name, len(user_ids), workers, node_limit, round(seconds, 2), results, engine.name)
 
 
 def _outcomes_for(service: PageService, context: _Context, user_ids: list[int]) -> list[list[dict[str, _PageOutcome]]]:
@@ -314,7 +318,7 @@ def format_scenarios(report: ScenarioReport) -> str:
     name_width = max([len("scenario"), *(len(s.scenario) for s in report.scenarios)]) + 2
     lines = [
         f"{report.dataset} · {report.users} users · {len(report.scenarios)} scenarios · "
-        f"{report.workers} workers · node limit {report.node_limit} · {report.seconds:.1f} s",
+        f"{report.workers} {report.engine} workers · node limit {report.node_limit} · {report.seconds:.1f} s",
         f"{'scenario':<{name_width}}{'optimizer':<10}"
         + "".join(f"{c.label:>{w}}" for c, w in zip(SCENARIO_COLUMNS, widths, strict=True)),
     ]

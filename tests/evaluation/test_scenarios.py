@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from pagegen import cli
+from pagegen.batch.engines import EngineChoice
 from pagegen.evaluation.scenarios import (
     SCENARIOS,
     Scenario,
@@ -87,7 +88,7 @@ def test_a_run_counts_add_up(report):
 
 def test_a_run_matches_pages_built_directly(service):
     scenarios = (SCENARIOS[1], Scenario("kids, one genre", "kids", (("max_genre_share", 0.5),), "settings passed on"))
-    report = evaluate_scenarios(service, scenarios=scenarios, max_users=2, workers=1)
+    report = evaluate_scenarios(service, scenarios=scenarios, max_users=2, engine=EngineChoice("local", 1))
     users = [int(u) for u in service.user_ids()[:2]]
     for scenario, result in zip(scenarios, report.scenarios, strict=True):
         layout = resolve_layout(scenario.layout)
