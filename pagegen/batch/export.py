@@ -136,6 +136,7 @@ class ExportReport:
     written: int  # partitions this run wrote
     already_there: int  # partitions a previous run had written (resumed)
     seconds: float  # wall time of this run's pages, the engine's start-up included
+    pages_seconds: float  # of which building and writing pages, once every worker was ready
     pages_per_second: float  # pages this run wrote / seconds
     start: EngineTimings
     worker_peak_bytes: dict[str, int]  # worker pid → peak resident memory
@@ -252,6 +253,7 @@ def export_pages(
     peaks: dict[str, int] = {}
     written = 0
     with open_engine(engine, spec, service) as running:
+        ready = time.perf_counter()
         _write_manifest(out, manifest, complete=False)
         for stale in (out / PAGES).glob(".part-*.tmp"):  # a partition a killed run was writing
             stale.unlink()
@@ -265,8 +267,9 @@ def export_pages(
                 written += 1
                 peaks[str(result.worker_pid)] = max(peaks.get(str(result.worker_pid), 0), result.worker_peak_bytes)
                 bar.update(len(batches[index]))
+        finished = time.perf_counter()  # the engine's shut-down is not counted
         timings, workers = running.timings, running.workers
-    seconds = time.perf_counter() - started
+    seconds, pages_seconds = finished - started, finished - ready
     _write_manifest(out, manifest, complete=True)
     pages = sum(len(batches[index]) for index in missing)
     return ExportReport(
@@ -279,6 +282,7 @@ def export_pages(
         written=written,
         already_there=already,
         seconds=round(seconds, 3),
+        pages_seconds=round(pages_seconds, 3),
         pages_per_second=round(pages / seconds, 2) if seconds > 0 else 0.0,
         start=timings,
         worker_peak_bytes=peaks,

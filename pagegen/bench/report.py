@@ -73,4 +73,8 @@ def run_bench(
         from pagegen.bench.app import bench_app
 
         results.append(bench_app(data_dir, dataset))
+    if "export" in suites:
+        from pagegen.bench.export import bench_export
+
+        results.append(bench_export(data_dir, dataset, progress=progress))
     return BenchReport(tuple(results))
