@@ -249,9 +249,10 @@ class RayEngine(Engine):
                 _RayPageActor
             )
             started = time.perf_counter()
-            # The reference goes in a list, so the actor fetches it itself: Ray keeps it for restarts either way.
-            self.actors = [actor.remote(spec.dataset, spec.models, [self.files_ref]) for _ in range(self.workers)]
-            ray.get([a.ready.remote() for a in self.actors])
+            # The files go to each actor by a reference in a list, which the actor fetches itself: once now, and
+            # again only when Ray restarted it (its constructor takes none, so a restart needs nothing kept).
+            self.actors = [actor.remote(spec.dataset, spec.models) for _ in range(self.workers)]
+            ray.get([a.load.remote([self.files_ref]) for a in self.actors])
             load_seconds = time.perf_counter() - started
         except BaseException:
             self.close()
@@ -260,7 +261,7 @@ class RayEngine(Engine):
 
     def map_batches(self, task: Task[C, R], context: C, batches: Sequence[list[int]]) -> Iterator[BatchResult[R]]:
         ray = self.ray
-        shared = ray.put((task, context))  # once, not once per batch
+        shared = ray.put((task, context, [self.files_ref]))  # once, not once per batch
         waiting = list(range(len(batches)))[::-1]
         pending: dict[Any, tuple[int, Any]] = {}  # ref → (batch index, actor)
         load = {id(a): 0 for a in self.actors}
@@ -288,21 +289,28 @@ class RayEngine(Engine):
 
 
 class _RayPageActor:
-    """A Ray actor around ``PageWorker`` (made remote by ``RayEngine``, so importing this module needs no Ray)."""
+    """A Ray actor around ``PageWorker`` (made remote by ``RayEngine``, so importing this module needs no Ray).
+    It loads the service from the object store's files on its first call after it starts or restarts."""
 
-    def __init__(self, dataset: str, models: tuple[str, ...], files: list[Any]) -> None:
-        import ray
+    def __init__(self, dataset: str, models: tuple[str, ...]) -> None:
+        self.dataset, self.models = dataset, models
+        self.worker: PageWorker | None = None
 
-        self.folder = tempfile.TemporaryDirectory(prefix="pagegen-worker-")
-        data_dir = Path(self.folder.name)
-        write_service_files(ray.get(files[0]), data_dir)
-        self.worker = PageWorker.load(ServiceSpec(dataset, data_dir, models))
+    def load(self, files: list[Any]) -> float:
+        """Load the service unless loaded; its load's seconds."""
+        if self.worker is None:
+            import ray
 
-    def ready(self) -> float:
+            self.folder = tempfile.TemporaryDirectory(prefix="pagegen-worker-")
+            data_dir = Path(self.folder.name)
+            write_service_files(ray.get(files[0]), data_dir)
+            self.worker = PageWorker.load(ServiceSpec(self.dataset, data_dir, self.models))
         return self.worker.load_seconds
 
-    def run(self, shared: tuple[Task[C, R], C], index: int, user_ids: list[int]) -> BatchResult[R]:
-        task, context = shared
+    def run(self, shared: tuple[Task[C, R], C, list[Any]], index: int, user_ids: list[int]) -> BatchResult[R]:
+        task, context, files = shared
+        self.load(files)
+        assert self.worker is not None
         return self.worker.run(task, context, index, user_ids)
 
 

@@ -159,33 +159,30 @@ def _fill_by_temperature(
 
 
 class _PageSimilarity:
-    """Genre similarity (Jaccard) as arrays over the problem's items: each item's highest similarity to
-    the items on the page, brought up to date as the page grows, and one item's similarity to many at
-    once, so MMR compares no pair twice and no pair in Python."""
+    """Genre similarity (Jaccard) of every pair of the problem's items, computed at once as arrays, and
+    each item's highest similarity to the items on the page, brought up to date as the page grows: MMR
+    compares no pair in Python and none twice."""
 
     def __init__(self, problem: PageProblem) -> None:
         items = list(problem.facts)
         genres = sorted({g for facts in problem.facts.values() for g in facts.genres})
         column = {g: j for j, g in enumerate(genres)}
         self.index = {item: i for i, item in enumerate(items)}
-        self.matrix = np.zeros((len(items), len(genres)), dtype=np.float64)
+        matrix = np.zeros((len(items), len(genres)), dtype=np.float64)
         for i, item in enumerate(items):
-            self.matrix[i, [column[g] for g in set(problem.facts[item].genres)]] = 1.0
-        self.sizes = self.matrix.sum(axis=1)
+            matrix[i, [column[g] for g in set(problem.facts[item].genres)]] = 1.0
+        sizes = matrix.sum(axis=1)
+        shared = matrix @ matrix.T
+        union = sizes[:, None] + sizes[None, :] - shared
+        self.pairs = np.divide(shared, union, out=np.ones_like(shared), where=union > 0)  # 1 when neither has a genre
         self.to_page = np.zeros(len(items))  # each item's highest similarity to the page so far
         self.counted = 0  # how many of the page's items ``to_page`` accounts for
 
     def follow(self, shown: list[int]) -> None:
         """Account for the page's items shown since the last call."""
         for item in shown[self.counted :]:
-            self.to_page = np.maximum(self.to_page, self.similarity(np.arange(len(self.sizes)), self.index[item]))
+            np.maximum(self.to_page, self.pairs[self.index[item]], out=self.to_page)
         self.counted = len(shown)
-
-    def similarity(self, rows: np.ndarray, other: int) -> np.ndarray:
-        """Jaccard similarity of the items at ``rows`` to the item at ``other`` (1 when neither has a genre)."""
-        shared = self.matrix[rows] @ self.matrix[other]
-        union = self.sizes[rows] + self.sizes[other] - shared
-        return np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
 
 
 def _fill_by_mmr(
@@ -215,7 +212,7 @@ def _fill_by_mmr(
         full = {g for g in capped_of[pick] if genre_counts[g] >= cap}
         if full:
             open_ &= np.array([not (full & genres) for genres in capped_of])
-        to_page = np.maximum(to_page, similarity.similarity(rows, rows[pick]))
+        to_page = np.maximum(to_page, similarity.pairs[rows[pick], rows])
     # MMR chooses which items; the cards still run best score first, as attention falls along the row.
     return tuple(sorted(taken, key=lambda c: (-row.scores[c], c)))
 
