@@ -173,7 +173,12 @@ def test_a_killed_export_resumed_has_every_user_exactly_once(service, tmp_path):
     """Kill the export (SIGKILL, no cleanup) once some partitions are written, rerun the same command."""
     out = tmp_path / "e"
     users = _users(service, 40)
-    argv = [sys.executable, "-m", "pagegen.cli", *_export_argv(service, out, "--users", "40", "--workers", "1", "--batch-users", "1")]
+    argv = [
+        sys.executable,
+        "-m",
+        "pagegen.cli",
+        *_export_argv(service, out, "--users", "40", "--workers", "1", "--batch-users", "1"),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
