@@ -171,6 +171,8 @@ def load_or_train(
     announce(_training_line(generator_class.name, data, reason), progress)
     generator = generator_class(**(params or {}))
     seconds = fit_seconds(generator, data, validation, progress=progress)
+    if generator.fit_note:
+        announce(f"{generator.name} on {data.dataset}: {generator.fit_note}", progress)
     save(generator, data_dir, metrics={"fit_seconds": round(seconds, 3), **training_summary(generator)})
     manifest = read_manifest(data_dir, data, generator.name)
     assert manifest is not None
@@ -233,9 +235,9 @@ def fit_seconds(
 
 
 def training_summary(generator: Generator) -> dict[str, Any]:
-    """What fitting chose or reached, for the manifest: λ, epochs, best validation NDCG."""
+    """What fitting chose or reached, for the manifest: λ, epochs, best validation NDCG, a fit's note."""
     summary = {}
-    for attribute in ("l2", "epochs_run", "best_validation_ndcg"):
-        if hasattr(generator, attribute):
+    for attribute in ("l2", "epochs_run", "best_validation_ndcg", "fit_note"):
+        if getattr(generator, attribute, None) is not None:
             summary[attribute] = getattr(generator, attribute)
     return summary

@@ -32,6 +32,18 @@ class Validation:
     targets: np.ndarray  # dense item index per history
     users: np.ndarray | None = None  # the user id of each history, where known
 
+    def spread(self, limit: int) -> Validation:
+        """At most ``limit`` of the histories, evenly spread over them (all of them when there are no more):
+        enough to choose a hyper-parameter, at a fixed cost on a large dataset."""
+        if len(self.histories) <= limit:
+            return self
+        keep = np.unique(np.linspace(0, len(self.histories) - 1, limit).round().astype(np.int64))
+        return Validation(
+            histories=[self.histories[i] for i in keep],
+            targets=self.targets[keep],
+            users=None if self.users is None else self.users[keep],
+        )
+
 
 class Generator(ABC):
     name: ClassVar[str]
@@ -40,6 +52,7 @@ class Generator(ABC):
     uses_item_text: ClassVar[bool] = False  # a saved model is stale when item titles or descriptions change
     uses_validation: ClassVar[bool] = False  # tunes or early-stops on the validation split
     runtime_params: ClassVar[frozenset[str]] = frozenset()  # settings that do not change what is learned
+    fit_note: str | None = None  # what the fit did that its user should know, e.g. fitting only a subset
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -125,6 +138,11 @@ class Generator(ABC):
             raise ModelFitError(f"{self.name} returned {scores.shape} similarity scores for {self.data.n_items} items")
         return scores
 
+    def has_neighbours(self, index: int) -> bool:
+        """Whether ``similar_scores(index)`` knows anything of catalogue item ``index`` (a model fitted on
+        part of the catalogue knows no neighbours of the rest)."""
+        return self.supports_similar and self._covers(index)
+
     def _require_similar(self) -> None:
         if not self.supports_similar:
             raise ConfigError(f"{self.name} has no item-to-item similarity; use ease or content")
@@ -169,6 +187,9 @@ class Generator(ABC):
 
     def _similar(self, index: int) -> np.ndarray:
         raise NotImplementedError
+
+    def _covers(self, index: int) -> bool:
+        return True
 
     def _check_params(self) -> None:  # noqa: B027 - an optional hook
         """Range checks beyond types; raise ConfigError naming the parameter."""

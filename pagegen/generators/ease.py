@@ -1,7 +1,10 @@
 """EASE (Steck 2019): a closed-form item-item model, B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹.
 
 λ is chosen on the validation split from a grid when not given. The dense item × item matrices
-make memory the limit: fitting refuses a catalogue whose matrices would not fit, instead of swapping.
+make memory and time the limit (5 copies of n² floats, an n³ inverse per λ): a catalogue larger than
+``max_items`` is fitted on its ``max_items`` most-watched items only. The other items get no EASE score
+(they rank below every fitted item) and no EASE neighbours; the popularity, trending, SASRec and content
+generators still score them. Fitting refuses matrices that would not fit in memory, instead of swapping.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class EASE(Generator):
         "l2": None,
         "l2_grid": [50.0, 100.0, 200.0, 400.0, 800.0, 1600.0],
         "default_l2": 250.0,
+        "max_items": 10_000,  # the most-watched items fitted; 20 000 would take 8 GB and ~8× the time
+        "max_validation_users": 10_000,  # users that choose λ, evenly spread (all on smaller data)
     }
     supports_similar: ClassVar[bool] = True
     uses_validation: ClassVar[bool] = True
@@ -38,41 +43,92 @@ class EASE(Generator):
         require(l2 is None or l2 > 0, self.name, f"l2 must be positive, got {l2}")
         require(all(value > 0 for value in grid), self.name, f"l2_grid values must be positive, got {grid}")
         require(self.params["default_l2"] > 0, self.name, "default_l2 must be positive")
+        require(
+            self.params["max_items"] >= 2, self.name, f"max_items must be at least 2, got {self.params['max_items']}"
+        )
+        require(
+            self.params["max_validation_users"] >= 1,
+            self.name,
+            f"max_validation_users must be at least 1, got {self.params['max_validation_users']}",
+        )
 
     def _fit(self, data: TrainingData, validation: Validation | None, progress: bool) -> None:
-        _check_memory(data.n_items)
-        matrix = data.matrix
-        gram = _gram(matrix)
+        self.fitted_items = _most_watched(data.item_counts, self.params["max_items"])
+        self.n_items = data.n_items
+        _check_memory(len(self.fitted_items), data.n_items)
+        gram = _gram(data.matrix[:, self.fitted_items])
         if self.params["l2"] is not None:
             chosen = float(self.params["l2"])
         elif validation is None:
             chosen = float(self.params["default_l2"])
         else:
+            validation = validation.spread(self.params["max_validation_users"])
+            rows = self._fitted_columns(validation.histories)
             scores_by_l2 = {}
-            rows = histories_matrix(validation.histories, data.n_items)
             with tqdm(self.params["l2_grid"], desc="ease λ grid", unit="λ", disable=not progress) as grid:
                 for l2 in grid:
-                    weights = _solve(gram, float(l2))
-                    scores = np.asarray(rows @ weights)
+                    self.weights = _solve(gram, float(l2))
+                    scores = self._expand(np.asarray(rows @ self.weights))
                     scores_by_l2[float(l2)] = validation_ndcg(scores, validation.histories, validation.targets)
                     grid.set_postfix(l2=f"{l2:g}", val_ndcg=f"{scores_by_l2[float(l2)]:.4f}")
             chosen = max(scores_by_l2, key=lambda l2: (scores_by_l2[l2], -l2))
             self.validation_ndcg = scores_by_l2
         self.l2 = chosen
         self.weights = _solve(gram, chosen)
+        if self.subset:
+            self.fit_note = (
+                f"fitted the {len(self.fitted_items)} most-watched of {data.n_items} items (all of them would need "
+                f"{_dense_bytes(data.n_items) / 2**30:.1f} GiB of dense matrices); the others get no EASE score"
+            )
+
+    @property
+    def subset(self) -> bool:
+        return len(self.fitted_items) < self.n_items
+
+    def _fitted_columns(self, histories: list[np.ndarray]) -> sp.csr_matrix:
+        """The histories as binary rows over the fitted items only."""
+        matrix = histories_matrix(histories, self.n_items)
+        return matrix[:, self.fitted_items] if self.subset else matrix
+
+    def _expand(self, fitted_scores: np.ndarray) -> np.ndarray:
+        """Scores over the fitted items → over the catalogue, every other item just below each row's lowest."""
+        if not self.subset:
+            return fitted_scores
+        lowest = np.nextafter(fitted_scores.min(axis=1), np.float32(-np.inf)).astype(np.float32)
+        scores = np.repeat(lowest[:, None], self.n_items, axis=1)
+        scores[:, self.fitted_items] = fitted_scores
+        return scores
 
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:
-        return np.asarray(histories_matrix(histories, self.weights.shape[0]) @ self.weights)
+        return self._expand(np.asarray(self._fitted_columns(histories) @ self.weights))
 
     def _similar(self, index: int) -> np.ndarray:
-        return self.weights[index]
+        if not self.subset:
+            return self.weights[index]
+        similar = np.zeros(self.n_items, dtype=np.float32)  # an item outside the fit predicts nothing
+        position = np.searchsorted(self.fitted_items, index)
+        if position < len(self.fitted_items) and self.fitted_items[position] == index:
+            similar[self.fitted_items] = self.weights[position]
+        return similar
+
+    def _covers(self, index: int) -> bool:
+        return not self.subset or bool(np.isin(index, self.fitted_items))
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "l2": np.array(self.l2)}
+        return {"weights": self.weights, "l2": np.array(self.l2), "fitted_items": self.fitted_items}
 
     def _restore(self, state: dict[str, np.ndarray], data: TrainingData) -> None:
         self.weights = _row_major(state["weights"])
         self.l2 = float(state["l2"])
+        self.n_items = data.n_items
+        self.fitted_items = state["fitted_items"] if "fitted_items" in state else np.arange(data.n_items)
+
+
+def _most_watched(counts: np.ndarray, limit: int) -> np.ndarray:
+    """The ``limit`` items with the most users, ascending by index; ties go to the lower index."""
+    if len(counts) <= limit:
+        return np.arange(len(counts))
+    return np.sort(np.argsort(-np.asarray(counts), kind="stable")[:limit])
 
 
 def _gram(matrix: sp.csr_matrix) -> np.ndarray:
@@ -102,11 +158,17 @@ def _row_major(weights: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(weights)
 
 
-def _check_memory(n_items: int) -> None:
-    needed = DENSE_COPIES * n_items * n_items * 4
+def _dense_bytes(n_items: int) -> int:
+    return DENSE_COPIES * n_items * n_items * 4
+
+
+def _check_memory(fitted: int, catalogue: int) -> None:
+    needed = _dense_bytes(fitted)
     available = psutil.virtual_memory().available
     if needed > 0.8 * available:
+        of = f" (the most-watched of {catalogue})" if fitted < catalogue else ""
         raise ModelFitError(
-            f"EASE on {n_items} items needs about {needed / 2**30:.1f} GiB for its dense item × item matrices, "
-            f"but only {available / 2**30:.1f} GiB is available; use a smaller dataset or the sasrec model"
+            f"EASE on {fitted} items{of} needs about {needed / 2**30:.1f} GiB for its dense item × item matrices, "
+            f"but only {available / 2**30:.1f} GiB is available; lower max_items (--set max_items=N), use a "
+            "smaller dataset or the sasrec model"
         )

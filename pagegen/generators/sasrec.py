@@ -64,6 +64,15 @@ class SASRecNetwork(nn.Module):
         return hidden @ self.item_embedding.weight[1:].T
 
 
+FULL_SOFTMAX_ITEMS = 5_000  # "auto" trains with the full softmax up to this catalogue size, gBCE above
+
+
+def _loss_for(asked: str, n_items: int) -> str:
+    if asked != "auto":
+        return asked
+    return "ce" if n_items <= FULL_SOFTMAX_ITEMS else "gbce"
+
+
 class SASRec(Generator):
     name: ClassVar[str] = "sasrec"
     defaults: ClassVar[dict[str, Any]] = {
@@ -78,7 +87,8 @@ class SASRec(Generator):
         "max_epochs": 200,
         "patience": 8,
         "max_seconds": 300.0,
-        "loss": "ce",  # "ce": full softmax; "gbce": sampled negatives (Petrov & Macdonald 2023)
+        "loss": "auto",  # "ce": full softmax; "gbce": sampled negatives (Petrov & Macdonald 2023); "auto": see below
+        "max_validation_users": 10_000,  # users scored after each epoch, evenly spread (all on smaller data)
         "negatives": 256,
         "gbce_t": 0.75,
         "device": "cpu",
@@ -89,8 +99,13 @@ class SASRec(Generator):
 
     def _check_params(self) -> None:
         p = self.params
-        require(p["loss"] in ("ce", "gbce"), self.name, f"loss must be 'ce' or 'gbce', got {p['loss']!r}")
-        for key in ("max_len", "hidden", "layers", "heads", "batch_size", "max_epochs", "patience", "negatives"):
+        require(
+            p["loss"] in ("auto", "ce", "gbce"), self.name, f"loss must be 'auto', 'ce' or 'gbce', got {p['loss']!r}"
+        )
+        for key in (
+            "max_len", "hidden", "layers", "heads", "batch_size", "max_epochs", "patience", "negatives",
+            "max_validation_users",
+        ):  # fmt: skip
             require(p[key] >= 1, self.name, f"{key} must be at least 1, got {p[key]}")
         require(
             p["hidden"] % p["heads"] == 0,
@@ -116,6 +131,14 @@ class SASRec(Generator):
         device = torch.device(p["device"])
         self.network = self._build(data.n_items).to(device)
         optimizer = torch.optim.Adam(self.network.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"])
+        self.loss = _loss_for(p["loss"], data.n_items)
+        if p["loss"] == "auto" and self.loss == "gbce":
+            self.fit_note = (
+                f"trained with sampled negatives (gBCE): a full softmax over {data.n_items} items "
+                f"(more than {FULL_SOFTMAX_ITEMS}) costs too much a step"
+            )
+        if validation is not None:
+            validation = validation.spread(p["max_validation_users"])
         inputs, targets = _training_windows(data.histories(), p["max_len"])
         if not len(inputs):
             raise ModelFitError("sasrec needs users with at least two training interactions")
@@ -180,7 +203,7 @@ class SASRec(Generator):
             labels = torch.from_numpy(targets[batch]).to(device)  # catalogue index, −1 at padding
             hidden = self.network(tokens)
             keep = labels >= 0
-            if self.params["loss"] == "ce":
+            if self.loss == "ce":
                 loss = F.cross_entropy(self.network.logits(hidden[keep]), labels[keep])
             else:
                 loss = self._gbce_loss(hidden[keep], labels[keep], rng, n_items)

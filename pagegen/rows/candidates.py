@@ -170,8 +170,10 @@ class RowBuilder:
         if "sasrec" in scores and len(history):
             rows.append(row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
         rows.append(row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
-        for anchor in list(dict.fromkeys(history[::-1].tolist()))[:ANCHORS]:
-            similarity = percentiles(self.generators["ease"].similar_scores(anchor))
+        ease = self.generators["ease"]
+        anchors = [item for item in dict.fromkeys(history[::-1].tolist()) if ease.has_neighbours(item)]
+        for anchor in anchors[:ANCHORS]:  # the latest watched that EASE knows neighbours of
+            similarity = percentiles(ease.similar_scores(anchor))
             anchor_id = int(self.data.item_ids[anchor])
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
             rows.append(row(reason, biased(similarity), unseen, str(anchor_id)))
@@ -284,12 +286,12 @@ class RowBuilder:
         item shares (Jaccard), half EASE's co-watching and, when the content model is there, its text
         similarity, as percentiles. The genres keep "like Alien" about science fiction and horror: the
         text model alone finds any film of 1979 close, co-watching any classic."""
-        behaviour = [percentiles(self.generators["ease"].similar_scores(index))]
-        content = self.generators.get("content")
-        if content is not None and content.supports_similar:
-            behaviour.append(percentiles(content.similar_scores(index)))
+        models = [self.generators["ease"], self.generators.get("content")]
+        behaviour = [percentiles(m.similar_scores(index)) for m in models if m is not None and m.has_neighbours(index)]
         own = set(self.genres[index]) - {S.UNKNOWN_GENRE}
         shared = np.array([len(own & set(g)) / max(len(own | set(g)), 1) for g in self.genres], dtype=np.float32)
+        if not behaviour:  # no model knows neighbours of this item: its genres alone
+            return shared
         return LIKE_GENRES * shared + (1 - LIKE_GENRES) * np.mean(behaviour, axis=0)
 
     @staticmethod

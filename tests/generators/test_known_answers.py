@@ -7,6 +7,7 @@ import torch
 from pagegen.errors import ConfigError, ModelFitError
 from pagegen.generators import EASE, Popularity, SASRec, Trending, Validation, build_training_data
 from pagegen.generators import ease as ease_module
+from pagegen.generators.sasrec import _loss_for
 from tests.factories import make_dataset
 
 
@@ -75,6 +76,48 @@ def test_ease_refuses_a_catalogue_that_does_not_fit_in_memory(cooccurrence, monk
         EASE().fit(data)
 
 
+def test_ease_fits_only_the_most_watched_items_beyond_max_items(tmp_path):
+    """Watched by 3, 1, 2, 2, 0 and 3 users: the 3 most-watched are indices 0 and 5 (3 each) and 2 (of the
+    two watched twice, the lower index). The fit is the closed form on those columns; every other item
+    scores below all of them, knows no neighbours, and a saved model restores its subset."""
+    X = np.array([[1, 1, 0, 0, 0, 1], [1, 0, 1, 0, 0, 1], [1, 0, 0, 1, 0, 1], [0, 0, 1, 1, 0, 0]], dtype=np.float64)
+    rows = [(u + 1, i + 1, 4.0, 10 * u + i) for u, i in zip(*np.nonzero(X), strict=True)]
+    dataset = make_dataset(tmp_path, "subset", rows, n_items=6)
+    data = build_training_data(dataset, dataset.interactions, split="all")
+    fitted = [0, 2, 5]
+    kept = X[:, fitted]
+    P = np.linalg.inv(kept.T @ kept + 2.0 * np.eye(3))
+    B = np.eye(3) - P / np.diag(P)[None, :]
+
+    model = EASE(l2=2.0, max_items=3).fit(data)
+    np.testing.assert_array_equal(model.fitted_items, fitted)
+    np.testing.assert_allclose(model.weights, B, rtol=1e-5, atol=1e-6)
+    assert model.fit_note == (
+        "fitted the 3 most-watched of 6 items (all of them would need 0.0 GiB of dense matrices); "
+        "the others get no EASE score"
+    )
+    scores = model.score_histories([data.item_indices([1, 4])])[0]  # indices 0 (fitted) and 3 (not)
+    np.testing.assert_allclose(scores[fitted], B[0], rtol=1e-5, atol=1e-6)
+    others = [1, 3, 4]
+    assert (scores[others] < scores[fitted].min()).all() and len(set(scores[others].tolist())) == 1
+    assert [model.has_neighbours(i) for i in range(6)] == [True, False, True, False, False, True]
+    np.testing.assert_array_equal(model.similar_scores(3), np.zeros(6))
+    np.testing.assert_allclose(model.similar_scores(5)[fitted], B[2], rtol=1e-5, atol=1e-6)
+
+    restored = EASE.restore(model.params, model.state(), data)
+    np.testing.assert_array_equal(restored.fitted_items, fitted)
+    np.testing.assert_array_equal(restored.score_histories([data.item_indices([1, 4])])[0], scores)
+
+
+def test_ease_within_max_items_fits_the_whole_catalogue(cooccurrence):
+    data = build_training_data(cooccurrence, cooccurrence.interactions, split="all")
+    whole, capped_above = EASE(l2=3.0).fit(data), EASE(l2=3.0, max_items=data.n_items).fit(data)
+    np.testing.assert_array_equal(whole.weights, capped_above.weights)
+    assert whole.fit_note is None and all(whole.has_neighbours(i) for i in range(data.n_items))
+    with pytest.raises(ConfigError, match="max_items must be at least 2, got 1"):
+        EASE(max_items=1)
+
+
 def test_popularity_ranks_by_count_and_trending_by_recency(tmp_path):
     day = 86_400
     rows = [(u, 1, 4.0, 0) for u in range(1, 6)]  # item 1: five users, a year ago
@@ -141,8 +184,20 @@ def test_sasrec_gbce_and_early_stopping(training):
     assert model.epochs_run == min(30, best_epoch + 2)  # stops `patience` epochs after the best
 
 
+def test_sasrec_auto_loss_samples_negatives_only_on_a_large_catalogue():
+    assert [_loss_for("auto", n) for n in (1682, 5000, 5001, 20_000)] == ["ce", "ce", "gbce", "gbce"]
+    assert _loss_for("ce", 20_000) == "ce" and _loss_for("gbce", 10) == "gbce"  # asked for: kept
+
+
+def test_validation_spread_keeps_evenly_spaced_histories():
+    validation = Validation(histories=[np.array([i]) for i in range(10)], targets=np.arange(10) + 100)
+    assert validation.spread(10) is validation
+    picked = validation.spread(4)  # positions 0, 3, 6, 9 (linspace 0 … 9 in 4 steps)
+    assert [int(h[0]) for h in picked.histories] == [0, 3, 6, 9] and picked.targets.tolist() == [100, 103, 106, 109]
+
+
 def test_sasrec_rejects_unknown_loss_and_missing_gpu(training, monkeypatch):
-    with pytest.raises(ConfigError, match="sasrec parameter loss must be 'ce' or 'gbce', got 'hinge'"):
+    with pytest.raises(ConfigError, match="sasrec parameter loss must be 'auto', 'ce' or 'gbce', got 'hinge'"):
         SASRec(loss="hinge")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # checked on a machine with a GPU too
     with pytest.raises(
