@@ -3,8 +3,9 @@ trade-off, optimizers over all users, the product scenarios, and the generators'
 
 import streamlit as st
 
-from pagegen.app import views
+from pagegen.app import caches, views
 from pagegen.app.sidebar import sidebar
+from pagegen.batch.summary import format_export_summary
 from pagegen.evaluation.pages import load_pages
 from pagegen.evaluation.protocol import load_evaluation
 from pagegen.evaluation.reports import REPORTS
@@ -44,6 +45,23 @@ else:
     table = views.optimizer_table(pages_report)
     st.altair_chart(views.optimizer_chart(table))
     st.dataframe(table, hide_index=True)
+
+st.subheader("Every user's page (export)")
+summary = caches.newest_export_summary(service.name, str(service.data_dir))
+if summary is None:
+    st.info(
+        f"No export of {service.name}: run `pagegen pages export --dataset {service.name}` to build every user's page."
+    )
+else:
+    st.caption(format_export_summary(summary).splitlines()[0])
+    hit, coverage, gini, relaxed = st.columns(4)
+    hit.metric("Hit rate", f"{summary.hit_rate:.3f}", help="pages showing the item the user watched next")
+    coverage.metric("Catalogue coverage", f"{summary.catalogue_coverage:.1%}")
+    gini.metric("Exposure Gini", f"{summary.exposure_gini:.3f}", help="0: every item shown as often; 1: one item")
+    relaxed.metric("Pages relaxing a rule", summary.pages_relaxing_a_rule)
+    st.altair_chart(views.genres_covered_chart(summary), width="stretch")
+    with st.expander("The whole summary (`pagegen pages summary`)"):
+        st.code(format_export_summary(summary), language=None)
 
 st.subheader("Product scenarios")
 scenarios = load_scenarios(service.data_dir, service.name)

@@ -14,6 +14,8 @@ import streamlit as st
 
 from pagegen import data
 from pagegen.app.titling import BackgroundTitler
+from pagegen.batch.export import MANIFEST, PAGES
+from pagegen.batch.summary import ExportSummary, find_exports, summarize_export
 from pagegen.layout import Layout
 from pagegen.llm.backends import Backend
 from pagegen.llm.registry import make_backend, request_reader
@@ -94,3 +96,18 @@ def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageReques
         return AskedPage(service.page(request.user_id, layout, dict(request.settings), **arguments), ())
     reader = request_backend(request.reader, data_dir)
     return service.ask(request.asks, request.user_id, layout, dict(request.settings), reader=reader, **arguments)
+
+
+def newest_export_summary(dataset: str, data_dir: str) -> ExportSummary | None:
+    """The newest export of ``dataset`` summed up, or None when there is none; read again only when the
+    export changed (its manifest rewritten, or another partition written)."""
+    found = find_exports(Path(data_dir), dataset)
+    if not found:
+        return None
+    written = ((found[0] / MANIFEST).stat().st_mtime_ns, len(list((found[0] / PAGES).glob("part-*.parquet"))))
+    return _export_summary(str(found[0]), written)
+
+
+@st.cache_resource(show_spinner="Summing up the export…", max_entries=8)
+def _export_summary(path: str, written: tuple[int, int]) -> ExportSummary:
+    return summarize_export(Path(path))

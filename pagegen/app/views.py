@@ -14,6 +14,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from pagegen.batch.summary import ExportSummary
 from pagegen.evaluation.pages import PAGES_COLUMNS, PagesReport
 from pagegen.evaluation.protocol import EvaluationReport
 from pagegen.evaluation.scenarios import SCENARIO_COLUMNS, ScenarioReport
@@ -204,4 +205,20 @@ def optimizer_chart(frame: pl.DataFrame) -> alt.Chart:
             tooltip=["optimizer", "variable", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(width=110)
+    )
+
+
+def genres_covered_chart(summary: ExportSummary) -> alt.Chart:
+    """How many of the export's pages cover each number of genres."""
+    frame = pl.DataFrame(
+        {"genres": [int(g) for g in summary.genres_covered], "pages": list(summary.genres_covered.values())}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("genres:O", title="genres a page covers"),
+            y=alt.Y("pages:Q", title="pages"),
+            tooltip=["genres", "pages"],
+        )
     )

@@ -59,9 +59,13 @@ def catalog_coverage(pages: Iterable[Sequence[int]], catalogue_size: int) -> flo
 def exposure_gini(pages: Iterable[Sequence[int]], catalogue_size: int) -> float:
     """Gini coefficient of how often each catalogue item is shown (0 even exposure, 1 one item gets
     all), each page given as its item ids."""
-    counts = Counter(item for page in pages for item in page)
+    return gini_of_counts(list(Counter(item for page in pages for item in page).values()), catalogue_size)
+
+
+def gini_of_counts(counts: Sequence[int] | np.ndarray, catalogue_size: int) -> float:
+    """The exposure Gini from each shown item's count; the catalogue's other items count as shown 0 times."""
     exposure = np.zeros(catalogue_size)
-    exposure[: len(counts)] = sorted(counts.values())
+    exposure[: len(counts)] = np.sort(np.asarray(counts, dtype=np.float64))
     exposure.sort()
     total = exposure.sum()
     if total == 0:
@@ -82,4 +86,4 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-__all__ = ["PageMetrics", "catalog_coverage", "exposure_gini", "page_metrics", "row_diversity"]
+__all__ = ["PageMetrics", "catalog_coverage", "exposure_gini", "gini_of_counts", "page_metrics", "row_diversity"]

@@ -236,7 +236,10 @@ def test_insights_charts_and_saved_reports(prepared):
     app = _app("pages/insights.py", user="3")
     assert len(app.get("vega_lite_chart")) == 3  # genre mix, per row, trade-off
     assert "pagegen evaluate-pages" in app.info[0].value
+    assert "No export of synth: run `pagegen pages export --dataset synth`" in app.info[1].value
     data_dir = prepared / "data"
+    export = ["pages", "export", "--dataset", "synth", "--users", "6", "--workers", "1", "--json"]
+    assert main(export) == 0  # into data/synth/exports/default, where Insights looks
     save_report(data_dir, "synth", "pages", pages_report().to_dict())
     save_evaluation(
         data_dir, "synth", [EvaluationReport("ease", "synth", "leave-last-out", 40, {"ndcg@10": 0.1}, 0.1, 0.01)]
@@ -250,8 +253,11 @@ def test_insights_charts_and_saved_reports(prepared):
     app.run()
     assert not app.exception and not app.info
     assert list(app.dataframe[-2].value["scenario"]) == ["kids", "kids"]
-    assert "greedy breaks a rule the ILP keeps on 1 users" in app.code[0].value
-    assert len(app.get("vega_lite_chart")) == 4
+    assert any("6 of 6 pages (complete)" in caption.value for caption in app.caption)
+    assert [m.label for m in app.metric] == ["Hit rate", "Catalogue coverage", "Exposure Gini", "Pages relaxing a rule"]
+    assert "genres covered (genres: pages)" in app.code[0].value
+    assert "greedy breaks a rule the ILP keeps on 1 users" in app.code[1].value
+    assert len(app.get("vega_lite_chart")) == 5  # and the export's genres covered
     assert list(app.dataframe[-1].value["model"]) == ["ease"]
 
 
