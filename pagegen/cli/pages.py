@@ -198,21 +198,28 @@ def _titles(args: argparse.Namespace) -> int:
     )
 
 
-def _evaluate_pages(args: argparse.Namespace) -> int:
-    from pagegen.evaluation.pages import evaluate_pages, format_pages
-    from pagegen.evaluation.reports import save_report
+def _layout_with_settings(args: argparse.Namespace) -> Any:
+    """``--layout`` with the ``--set`` overrides applied to its constraints."""
     from pagegen.layout import parse_constraints, resolve_layout
-    from pagegen.optimizer import NODE_LIMIT
-    from pagegen.serving import PageService
 
-    if args.scenarios:
-        return _evaluate_scenarios(args)
     layout = resolve_layout(args.layout)
     settings = key_values(args.settings)
     if settings:
         layout = dataclasses.replace(
             layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
         )
+    return layout
+
+
+def _evaluate_pages(args: argparse.Namespace) -> int:
+    from pagegen.evaluation.pages import evaluate_pages, format_pages
+    from pagegen.evaluation.reports import save_report
+    from pagegen.optimizer import NODE_LIMIT
+    from pagegen.serving import PageService
+
+    if args.scenarios:
+        return _evaluate_scenarios(args)
+    layout = _layout_with_settings(args)
     data_dir = data.resolve_data_dir(args.data_dir)
     report = evaluate_pages(
         PageService(args.dataset, data_dir, progress=progress(args)),  # trains missing models before the workers
@@ -256,17 +263,11 @@ def _evaluate_scenarios(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from pagegen.batch.export import EXPORTS, PageSettings, export_pages, format_export, select_users
-    from pagegen.layout import parse_constraints, resolve_layout
     from pagegen.optimizer import NODE_LIMIT
     from pagegen.serving import PageService
 
     engine = engine_choice(args)  # a bad engine choice fails before any model loads
-    layout = resolve_layout(args.layout)
-    settings = key_values(args.settings)
-    if settings:
-        layout = dataclasses.replace(
-            layout, constraints=parse_constraints(settings, source="--set", base=layout.constraints)
-        )
+    layout = _layout_with_settings(args)
     data_dir = data.resolve_data_dir(args.data_dir)
     service = PageService(args.dataset, data_dir, progress=progress(args))  # trains missing models before workers
     out = args.out or data_dir / args.dataset / EXPORTS / Path(args.layout).stem
