@@ -106,13 +106,18 @@ class EASE(Generator):
         if not self.subset:
             return self.weights[index]
         similar = np.zeros(self.n_items, dtype=np.float32)  # an item outside the fit predicts nothing
-        position = np.searchsorted(self.fitted_items, index)
-        if position < len(self.fitted_items) and self.fitted_items[position] == index:
+        position = self._fitted_position(index)
+        if position is not None:
             similar[self.fitted_items] = self.weights[position]
         return similar
 
     def _covers(self, index: int) -> bool:
-        return not self.subset or bool(np.isin(index, self.fitted_items))
+        return not self.subset or self._fitted_position(index) is not None
+
+    def _fitted_position(self, index: int) -> int | None:
+        """The item's row in the fitted weights, None outside the fit (a binary search: they are sorted)."""
+        position = int(np.searchsorted(self.fitted_items, index))
+        return position if position < len(self.fitted_items) and self.fitted_items[position] == index else None
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights, "l2": np.array(self.l2), "fitted_items": self.fitted_items}

@@ -120,10 +120,17 @@ def plain_title(reason: RowReason) -> str:
 def percentiles(scores: np.ndarray) -> np.ndarray:
     """Each score's rank among the row's scores, scaled to [0, 1]; tied scores share the middle of their
     ranks (a user with one interaction ties most of the catalogue, which must not all rank last)."""
-    order = np.sort(scores)
-    below = np.searchsorted(order, scores, side="left")
-    above = np.searchsorted(order, scores, side="right") - 1
-    return ((below + above) / 2 / max(len(scores) - 1, 1)).astype(np.float32)
+    order = np.argsort(scores)  # ties get one rank, so their order does not matter
+    ordered = scores[order]
+    # Runs of tied scores in sorted order: each position's run starts at ``below`` and ends at ``above``
+    # (one sort and two linear passes; searching every score in the sorted array took 3× as long).
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    run = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    below = starts[run]
+    above = np.r_[starts[1:], len(scores)][run] - 1
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[order] = (below + above) / 2 / max(len(scores) - 1, 1)
+    return ranks.astype(np.float32)
 
 
 def with_popularity_bias(scores: np.ndarray, popularity: np.ndarray, beta: float) -> np.ndarray:
@@ -143,6 +150,7 @@ class RowBuilder:
         self.popularity = popularity_percentiles(data.item_counts).astype(np.float32)
         self.genres = data.catalogue[S.GENRES].to_list()
         self.titles = data.catalogue[S.TITLE].to_list()
+        self.years = data.catalogue[S.YEAR].to_list()
         self.is_new = _newest(data, NEW_SHARE)
 
     def build(
@@ -415,37 +423,36 @@ class RowBuilder:
         slots = rules.tile_slots
         cap = max(1, math.floor(rules.max_genre_share * slots))
         chosen: list[int] = []
-        remaining = ranked.tolist()
+        items = ranked.tolist()
+        remaining = list(range(len(items)))  # ranks in the ranking, so the result sorts by rank directly
         while remaining and len(chosen) < depth:
             counts: Counter[str] = Counter()
             taken: list[int] = []
             skipped: list[int] = []
-            for position, item in enumerate(remaining):
+            for position, rank in enumerate(remaining):
                 if len(taken) == slots:
                     skipped += remaining[position:]
                     break
-                genres = [g for g in self.genres[item] if g not in own]
+                genres = [g for g in self.genres[items[rank]] if g not in own]
                 if all(counts[g] < cap for g in genres):
-                    taken.append(item)
+                    taken.append(rank)
                     counts.update(genres)
                 else:
-                    skipped.append(item)
+                    skipped.append(rank)
             chosen += taken
             if len(taken) < slots:
                 break  # no full tile is left in the ranking
             remaining = skipped
-        order = {item: rank for rank, item in enumerate(ranked.tolist())}
-        return np.array(sorted(chosen[:depth], key=order.__getitem__), dtype=ranked.dtype)
+        return ranked[sorted(chosen[:depth])]
 
     def facts(self, item_ids: Iterable[int]) -> dict[int, ItemFacts]:
         """Display and coverage facts of the given items."""
-        years = self.data.catalogue[S.YEAR].to_list()
         facts = {}
         for item_id in item_ids:
             index = self.data.item_index(item_id)
             facts[item_id] = ItemFacts(
                 title=self.titles[index],
-                year=years[index],
+                year=self.years[index],
                 genres=tuple(g for g in self.genres[index] if g != S.UNKNOWN_GENRE),
                 is_new=bool(self.is_new[index]),
                 popularity=round(float(self.popularity[index]), 6),
@@ -469,8 +476,13 @@ class RowBuilder:
     def _unexplored_genre(self, counts: Counter) -> str | None:
         """The catalogue's most common genre that the user has (almost) never watched."""
         total = max(sum(counts.values()), 1)
+        return next((g for g in self._genres_by_count if counts.get(g, 0) / total < EXPLORE_SHARE), None)
+
+    @functools.cached_property
+    def _genres_by_count(self) -> tuple[str, ...]:
+        """The catalogue's genres, most common first; counted once, not on every page."""
         catalogue = Counter(g for genres in self.genres for g in genres if g != S.UNKNOWN_GENRE)
-        return next((g for g, _ in catalogue.most_common() if counts.get(g, 0) / total < EXPLORE_SHARE), None)
+        return tuple(g for g, _ in catalogue.most_common())
 
 
 def _newest(data: TrainingData, share: float) -> np.ndarray:
