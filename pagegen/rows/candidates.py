@@ -124,8 +124,9 @@ def percentiles(scores: np.ndarray) -> np.ndarray:
     ordered = scores[order]
     # Runs of tied scores in sorted order: each position's run starts at ``below`` and ends at ``above``
     # (one sort and two linear passes; searching every score in the sorted array took 3× as long).
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    run = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    new_run = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts = np.flatnonzero(new_run)
+    run = np.cumsum(new_run) - 1
     below = starts[run]
     above = np.r_[starts[1:], len(scores)][run] - 1
     ranks = np.empty(len(scores), dtype=np.float64)
@@ -319,7 +320,7 @@ class RowBuilder:
         any_genre = np.logical_or.reduce([self._in(g) for g in intent.genres]) if intent.genres else every
         in_years = widened = every
         if intent.years:
-            years = np.array([y if y is not None else -1 for y in self.data.catalogue[S.YEAR].to_list()])
+            years = np.array([y if y is not None else -1 for y in self.years])
             first, last = intent.years
             in_years = (years >= first) & (years <= last)
             widened = (years >= first - WIDEN_YEARS) & (years <= last + WIDEN_YEARS)
