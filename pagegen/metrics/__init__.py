@@ -65,7 +65,7 @@ def exposure_gini(pages: Iterable[Sequence[int]], catalogue_size: int) -> float:
 def gini_of_counts(counts: Sequence[int] | np.ndarray, catalogue_size: int) -> float:
     """The exposure Gini from each shown item's count; the catalogue's other items count as shown 0 times."""
     exposure = np.zeros(catalogue_size)
-    exposure[: len(counts)] = np.sort(np.asarray(counts, dtype=np.float64))
+    exposure[: len(counts)] = counts
     exposure.sort()
     total = exposure.sum()
     if total == 0:
