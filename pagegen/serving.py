@@ -35,6 +35,7 @@ from pagegen.optimizer import (
     prepare_problem,
     row_depth,
 )
+from pagegen.ranker import load_or_fit_ranker
 from pagegen.rows import CandidateRow, ItemFacts, RowBuilder, RowRules
 from pagegen.rows.candidates import GIVE_WAY
 from pagegen.rows.requests import Intent, RequestError, RequestVocabulary, clean_request, intent_label
@@ -113,7 +114,7 @@ class PageService:
         self.data_dir = data_dir
         self.dataset = data.load_dataset(dataset, data_dir)
         self.experiment = leave_last_out_experiment(self.dataset)
-        self.generators: dict[str, Generator] = {
+        loaded = {
             name: artifacts.load_or_train(
                 generator_class(name),
                 data_dir,
@@ -121,10 +122,19 @@ class PageService:
                 validation=self.experiment.validation,
                 params=(params or {}).get(name),
                 progress=progress,
-            )[0]
+            )
             for name in models
         }
-        self.builder = RowBuilder(self.experiment.serving, self.generators)
+        self.generators: dict[str, Generator] = {name: generator for name, (generator, _) in loaded.items()}
+        self.ranker = load_or_fit_ranker(
+            self.generators,
+            data_dir,
+            self.experiment.train,
+            self.experiment.validation,
+            {name: manifest for name, (_, manifest) in loaded.items()},
+            progress=progress,
+        )
+        self.builder = RowBuilder(self.experiment.serving, self.generators, self.ranker)
         self.title_cache = TitleCache(data_dir / dataset / TITLE_CACHE)
         self.catalogue_titles = self.experiment.serving.catalogue[S.TITLE].to_list()
         serving = self.experiment.serving
@@ -187,7 +197,7 @@ class PageService:
         )
         rows = [*built.rows, *(self._asked_row(a, history, constraints, rules, row_depth(layout)) for a in asked)]
         layout = with_asked_tiles(layout, tuple(a.row_id for a in asked))
-        facts = self.builder.facts({item for row in rows for item in row.items})
+        facts = self.builder.facts({item for row in rows for item in row.items}, built.probability)
         relaxed: tuple[Relaxation, ...] = ()
         if built.relevance_floor < constraints.min_relevance_quantile:
             why = f"fewer than the page's {needed} cards pass it"

@@ -9,6 +9,7 @@ loading a model or a solver.
 from __future__ import annotations
 
 GENERATOR_NAMES = ("ease", "sasrec", "content", "popularity", "trending")  # the candidate generators
+RANKER = "ranker"  # the calibrated ranker over them: every card's value, P(the user's next item is this one)
 ROW_TYPES = (
     "top_picks", "because_you_watched", "up_next", "new_for_you", "trending", "genre", "hidden_gems", "explore",
 )  # fmt: skip

@@ -6,7 +6,7 @@ import streamlit as st
 
 from pagegen.app import render, views
 from pagegen.app.sidebar import sidebar
-from pagegen.layout import CONSTRAINT_RANGES
+from pagegen.layout import effective_rule, slider_steps, snap
 from pagegen.optimizer import solver_line
 from pagegen.vocabulary import OPTIMIZERS
 
@@ -38,10 +38,11 @@ else:
     )
     picked = {}
     for column, setting, label, widget in sliders:
-        bounds = CONSTRAINT_RANGES[setting]
-        picked[setting] = column.slider(
-            label, bounds.low, bounds.high, getattr(constraints, setting), bounds.step, key=widget
-        )
+        shown = dataclasses.replace(context.layout, constraints=constraints)
+        steps = slider_steps(setting, shown, catalogue_genres=service.genres())
+        value = snap(setting, shown, getattr(constraints, setting), catalogue_genres=service.genres())
+        picked[setting] = column.select_slider(label, steps, value, key=widget)
+        column.caption(effective_rule(setting, shown, picked[setting]).describe())
     share, beta = picked["max_genre_share"], picked["popularity_beta"]
     right = dataclasses.replace(left.with_settings(max_genre_share=share, popularity_beta=beta), optimizer=optimizer)
     names = (f"{left.optimizer.upper()} · sidebar settings", f"{optimizer.upper()} · share {share:.0%}, β {beta:+.1f}")

@@ -45,6 +45,15 @@ else:
     table = views.optimizer_table(pages_report)
     st.altair_chart(views.optimizer_chart(table))
     st.dataframe(table, hide_index=True)
+    if any(r.optimizer == "ilp" for r in pages_report.optimizers):
+        st.markdown("**Is the page's promise kept?** Expected good picks seen, predicted against observed")
+        st.altair_chart(views.reliability_chart(views.reliability_table(pages_report)), width="stretch")
+        ilp = pages_report.result("ilp")
+        st.caption(
+            f"Users in groups of equal size by what their ILP page predicts. Over all users: predicted "
+            f"{ilp.expected_good_picks:.3f}, observed {ilp.carousel_ndcg:.3f} (the held-out next item's chance "
+            "of being looked at under the browsing model). Points on the dashed line: the promise is kept."
+        )
 
 st.subheader("Every user's page (export)")
 summary = caches.newest_export_summary(service.name, str(service.data_dir))

@@ -87,9 +87,11 @@ def pages_report() -> PagesReport:
 
     def result(optimizer: str, objective: float, hit: float, relaxed: int) -> OptimizerPages:
         return OptimizerPages(
-            optimizer=optimizer, attention_relevance=0.8, hit=hit, carousel_ndcg=0.1, intra_row_diversity=0.7,
-            genres_covered=9.0, novelty=3.0, duplicates=0.0, items=33.0, objective=objective, relaxed_pages=relaxed,
-            catalog_coverage=0.4, exposure_gini=0.6,
+            optimizer=optimizer, attention_relevance=0.8, hit=hit, carousel_ndcg=0.1, expected_good_picks=0.12,
+            intra_row_diversity=0.7, genres_covered=9.0, novelty=3.0, duplicates=0.0, items=33.0, objective=objective,
+            relaxed_pages=relaxed, catalog_coverage=0.4, exposure_gini=0.6,
+            intervals={"hit": (hit - 0.1, hit + 0.1), "carousel_ndcg": (0.05, 0.15), "expected_good_picks": (0.1, 0.14)},
+            rows_out_of_order=0.0, best_row_on_top=0.8,
         )  # fmt: skip
 
     return PagesReport(
@@ -98,7 +100,7 @@ def pages_report() -> PagesReport:
         users=5,
         seconds=2.34,
         optimizers=(result("ilp", 2.0, 0.6, 0), result("greedy", 1.5, 0.4, 2), result("mmr", 1.25, 0.2, 1)),
-        top_picks_hit=0.4,
+        relevance_only=result("relevance_only", 2.5, 0.7, 0),
         ilp_vs_greedy=IlpVersusGreedy(users_ilp_at_least_greedy=5, mean_objective_gain=0.5, statuses={"optimal": 5}),
     )
 

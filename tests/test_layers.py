@@ -8,7 +8,7 @@ import pagegen
 # Bottom to top. Shared helpers first; a stage may import any stage listed before it, never one after.
 ORDER = (
     "errors", "vocabulary", "seeding", "progress", "files", "ranking", "embeddings",
-    "data", "generators", "rows", "layout", "optimizer", "metrics", "llm", "serving", "batch",
+    "data", "generators", "ranker", "rows", "layout", "optimizer", "metrics", "llm", "serving", "batch",
     "evaluation", "bench", "app", "cli",
 )  # fmt: skip
 PACKAGE = Path(pagegen.__file__).parent

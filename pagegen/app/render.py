@@ -86,6 +86,8 @@ def row_html(row: PageRow, *, held_out: int | None = None, highlight: frozenset[
     )
     if row.reason.request is not None:
         head += f'<p class="pg-asked">You asked: {escape(row.reason.request)}</p>'
+    if row.order_note:
+        head += f'<p class="pg-asked">{escape(row.order_note)}</p>'
     cards = [card_html(item, row, hit=item.item_id == held_out, diff=item.item_id in highlight) for item in row.items]
     if row.kind == "hero":
         body = cards[0].replace('class="pg-card', 'class="pg-hero', 1)

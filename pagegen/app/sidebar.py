@@ -22,12 +22,15 @@ from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
-    PAGE_SIZE_RANGES,
     Layout,
-    Range,
+    effective_rule,
+    inactive_reason,
+    parse_constraints,
     parse_layout,
     resize_layout,
     shipped_layouts,
+    slider_steps,
+    snap,
 )
 from pagegen.optimizer import Page
 from pagegen.serving import AskedPage, PageService
@@ -39,7 +42,7 @@ _PAGE_KEY = "pagegen.page"
 _SAVED_KEY = "pagegen.sidebar"
 _ASKS_KEY = "pagegen.asks"  # the session's requests, newest first: not a widget's, so kept across pages
 _SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
-SLIDER_LABELS = {  # their bounds and steps are the settings' ranges
+SLIDER_LABELS = {  # their steps are the values where the setting's rule changes (``slider_steps``)
     "max_genre_share": "Diversity: max genre share per row",
     "min_page_genres": "Genres the page covers (at least)",
     "popularity_beta": "Popularity bias β (− long tail, + popular)",
@@ -117,8 +120,8 @@ def sidebar(page: str) -> Context:
             st.stop()
         users = [int(user) for user in service.user_ids()]
         notices += _user_switcher(service, users)
-        base = _layout_and_settings(service)
-    state = _state_from_widgets(base)
+        base, shown = _layout_and_settings(service)
+    state = _state_from_widgets(base, shown, service.genres())
     layout = resize_layout(base, rows=st.session_state["set.rows"], slots=st.session_state.get("set.slots"))
     st.query_params.from_dict(state.to_query())
     user_id = None if state.is_new_user else int(state.user)  # type: ignore[arg-type]
@@ -218,9 +221,9 @@ def _reset_settings() -> None:
     st.session_state.pop("url_size", None)
 
 
-def _layout_and_settings(service: PageService) -> Layout:
+def _layout_and_settings(service: PageService) -> tuple[Layout, Layout]:
     """The layout picker, optimizer and backend choices and the sliders; returns the chosen layout as
-    its file has it (the sliders then override its settings and size)."""
+    its file has it (the sliders then override its settings and size) and as the sliders set it."""
     layouts = shipped_layouts()
     if st.session_state.get("layout") not in layouts:
         if st.session_state.get("layout") is not None:
@@ -237,33 +240,86 @@ def _layout_and_settings(service: PageService) -> Layout:
         "Title backend", BACKENDS, key="backend", help="auto: Ollama if a server answers, else the embedded model"
     )
     with st.expander("Page settings", expanded=True):
-        from_url = st.session_state.get("url_settings", {})
+        shown = _snapped_settings(base, service.genres())
         for key in SLIDER_SETTINGS:
             if key == "dedup":
-                st.session_state.setdefault("set.dedup", from_url.get("dedup", base.constraints.dedup) == "soft")
                 st.toggle("Soft de-duplication (allow repeats, with a penalty)", key="set.dedup")
-                continue
-            if key == "dedup_penalty" and not st.session_state["set.dedup"]:
-                continue
-            st.session_state.setdefault(f"set.{key}", from_url.get(key, getattr(base.constraints, key)))
-            _slider(key, CONSTRAINT_RANGES[key])
-        size = st.session_state.get("url_size", {})
-        st.session_state.setdefault("set.rows", size.get("rows") or len(base.tiles))
-        _slider("rows", PAGE_SIZE_RANGES["rows"])
-        carousel = _carousel_slots(base)
-        if carousel is not None:
-            st.session_state.setdefault("set.slots", size.get("slots") or carousel)
-            _slider("slots", PAGE_SIZE_RANGES["slots"])
+            else:
+                _slider(key, shown, service.genres())
+        _slider("rows", shown, service.genres())
+        if _carousel_slots(base) is not None:
+            _slider("slots", shown, service.genres())
         st.button("Reset to the layout's settings", on_click=_reset_settings)
-    return base
+    return base, shown
 
 
-def _slider(key: str, bounds: Range) -> None:
-    st.slider(SLIDER_LABELS[key], bounds.low, bounds.high, step=bounds.step, key=f"set.{key}")
+def _snapped_settings(base: Layout, genres: Sequence[str]) -> Layout:
+    """Every slider's value in the session (from the link, else the layout file) snapped to its step on the
+    layout the sliders act on, which it returns: ``base`` resized and holding the sliders' settings. Each
+    slider's steps depend on settings before it here (the rows on the rows per type, the genre share on
+    the carousels' cards), so they are snapped in that order."""
+    session, from_url = st.session_state, st.session_state.get("url_settings", {})
+    size = session.get("url_size", {})
+    session.setdefault("set.dedup", from_url.get("dedup", base.constraints.dedup) == "soft")
+    for key in CONSTRAINT_RANGES:
+        session.setdefault(f"set.{key}", from_url.get(key, getattr(base.constraints, key)))
+    session.setdefault("set.rows", size.get("rows") or len(base.tiles))
+    carousel = _carousel_slots(base)
+    if carousel is not None:
+        session.setdefault("set.slots", size.get("slots") or carousel)
+    values = {key: session[f"set.{key}"] for key in CONSTRAINT_RANGES}
+    layout = dataclasses.replace(
+        base,
+        constraints=parse_constraints(
+            {**values, "dedup": "soft" if session["set.dedup"] else "hard"}, base=base.constraints
+        ),
+    )
+    for key in _SNAP_ORDER:
+        if f"set.{key}" not in session:
+            continue
+        session[f"set.{key}"] = snap(key, layout, session[f"set.{key}"], catalogue_genres=genres)
+        if key in CONSTRAINT_RANGES:
+            layout = dataclasses.replace(
+                layout, constraints=dataclasses.replace(layout.constraints, **{key: session[f"set.{key}"]})
+            )
+        else:
+            layout = resize_layout(layout, **{key: session[f"set.{key}"]})
+    return layout
 
 
-def _state_from_widgets(base: Layout) -> AppState:
-    """The AppState the widgets now show; settings equal to the layout's defaults are not overrides."""
+# Sliders whose steps others depend on come first: the rows on the rows per type, the genre share on the
+# carousels' cards.
+_SNAP_ORDER = ("max_rows_per_type", "rows", "slots", *(k for k in CONSTRAINT_RANGES if k != "max_rows_per_type"))
+
+
+def _slider(key: str, layout: Layout, genres: Sequence[str]) -> None:
+    """A slider over the setting's steps on ``layout`` (each a different rule), the rule it sets below it;
+    disabled, with the reason, where the setting does nothing on the layout."""
+    steps = slider_steps(key, layout, catalogue_genres=genres)
+    inactive = inactive_reason(key, layout)
+    if len(steps) > 1:
+        st.select_slider(
+            SLIDER_LABELS[key], steps, key=f"set.{key}", format_func=_SLIDER_FORMATS[key], disabled=bool(inactive)
+        )
+    rule = effective_rule(key, layout, st.session_state[f"set.{key}"], catalogue_genres=genres)
+    st.caption(
+        inactive
+        or (rule.describe() if len(steps) > 1 else f"{SLIDER_LABELS[key]}: {rule.describe()} (the only choice here)")
+    )
+
+
+_SLIDER_FORMATS = {  # how a step reads on its slider; the caption under it says what it holds the page to
+    "max_genre_share": "{:.0%}".format,
+    "popularity_beta": "{:+.1f}".format,
+    "min_relevance_quantile": "{:.0%}".format,
+    "dedup_penalty": "{:.2f}".format,
+    **{key: str for key in ("min_page_genres", "min_new_items", "max_rows_per_type", "rows", "slots")},
+}
+
+
+def _state_from_widgets(base: Layout, shown: Layout, genres: Sequence[str]) -> AppState:
+    """The AppState the widgets now show; settings at the step the layout's own value acts as are not
+    overrides."""
     session = st.session_state
     settings = []
     for key in SLIDER_SETTINGS:
@@ -273,7 +329,8 @@ def _state_from_widgets(base: Layout) -> AppState:
             value = session[f"set.{key}"]
         else:
             continue
-        if value != getattr(base.constraints, key):
+        default = getattr(base.constraints, key)
+        if value != (default if key == "dedup" else snap(key, shown, default, catalogue_genres=genres)):
             settings.append((key, value))
     carousel = _carousel_slots(base)
     new_user = session["user"] == NEW_USER

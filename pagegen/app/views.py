@@ -105,13 +105,27 @@ def diversity_sweep(
 
 
 def optimizer_table(report: PagesReport) -> pl.DataFrame:
-    """The saved ``evaluate-pages`` report as one row per optimizer."""
-    results = report.optimizers
+    """The saved ``evaluate-pages`` report as one row per optimizer, and the relevance-only page."""
+    results = (*report.optimizers, report.relevance_only)
     return pl.DataFrame(
         {
             "optimizer": [r.optimizer for r in results],
             **{c: [getattr(r, c) for r in results] for c in PAGE_METRIC_COLUMNS},
         }
+    )
+
+
+def reliability_table(report: PagesReport) -> pl.DataFrame:
+    """The ILP pages' calibration: users in groups by the expected good picks their page predicts, each
+    group's mean predicted against its mean observed carousel NDCG (the held-out item's examination)."""
+    groups = report.result("ilp").reliability if report.optimizers else ()
+    return pl.DataFrame(
+        {
+            "predicted": [g[0] for g in groups],
+            "observed": [g[1] for g in groups],
+            "users": [g[2] for g in groups],
+        },
+        schema={"predicted": pl.Float64, "observed": pl.Float64, "users": pl.Int64},
     )
 
 
@@ -192,7 +206,7 @@ def sweep_chart(frame: pl.DataFrame) -> alt.LayerChart:
 
 def optimizer_chart(frame: pl.DataFrame) -> alt.Chart:
     long = frame.unpivot(
-        index="optimizer", on=["hit", "carousel_ndcg", "attention_relevance", "intra_row_diversity", "catalog_coverage"]
+        index="optimizer", on=["expected_good_picks", "hit", "carousel_ndcg", "intra_row_diversity", "catalog_coverage"]
     )
     return (
         alt.Chart(long)
@@ -206,6 +220,24 @@ def optimizer_chart(frame: pl.DataFrame) -> alt.Chart:
         )
         .properties(width=110)
     )
+
+
+def reliability_chart(frame: pl.DataFrame) -> alt.LayerChart:
+    """Predicted against observed, with the diagonal a calibrated page lies on."""
+    top = max([*frame["predicted"].to_list(), *frame["observed"].to_list(), 0.01])
+    diagonal = alt.Chart(pl.DataFrame({"predicted": [0.0, top], "observed": [0.0, top]})).mark_line(
+        color="#94a3b8", strokeDash=[4, 4]
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#2563eb")
+        .encode(
+            x=alt.X("predicted:Q", title="expected good picks seen (predicted)"),
+            y=alt.Y("observed:Q", title="held-out item seen (observed)"),
+            tooltip=[alt.Tooltip("predicted:Q", format=".3f"), alt.Tooltip("observed:Q", format=".3f"), "users"],
+        )
+    )
+    return diagonal.encode(x="predicted:Q", y="observed:Q") + points
 
 
 def genres_covered_chart(summary: ExportSummary) -> alt.Chart:

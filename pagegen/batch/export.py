@@ -43,7 +43,7 @@ from pagegen.progress import announce
 if TYPE_CHECKING:
     from pagegen.serving import PageService
 
-EXPORT_FORMAT = 1  # the manifest's and the partitions' layout; a change refuses to resume older exports
+EXPORT_FORMAT = 2  # the manifest's and the partitions' layout; a change refuses to resume older exports
 MANIFEST = "manifest.json"
 PAGES = "pages"
 EXPORTS = "exports"  # under a dataset's folder: where exports go by default, and where Insights looks
@@ -58,6 +58,7 @@ ITEM = pl.Struct(
         "attention": pl.Float64,
         "is_new": pl.Boolean,
         "why": pl.String,
+        "probability": pl.Float64,
     }
 )
 ROW = pl.Struct(
@@ -73,6 +74,7 @@ ROW = pl.Struct(
         "title": pl.String,
         "title_source": pl.String,
         "title_note": pl.String,
+        "order_note": pl.String,
         "attention": pl.Float64,
         "items": pl.List(ITEM),
     }
@@ -97,6 +99,7 @@ PAGE_SCHEMA = pl.Schema(
         "held_out_item": pl.Int64,  # what the user watched next (the page metrics look for it)
         "hit": pl.Boolean,
         "carousel_ndcg": pl.Float64,
+        "expected_good_picks": pl.Float64,
         "attention_relevance": pl.Float64,
         "intra_row_diversity": pl.Float64,
         "genres_covered": pl.Int32,
@@ -405,6 +408,7 @@ def page_record(service: PageService, settings: PageSettings, user_id: int) -> d
                 "title": row.title,
                 "title_source": row.title_source,
                 "title_note": row.title_note,
+                "order_note": row.order_note,
                 "attention": row.attention,
                 "items": [
                     {
@@ -416,6 +420,7 @@ def page_record(service: PageService, settings: PageSettings, user_id: int) -> d
                         "attention": item.attention,
                         "is_new": item.is_new,
                         "why": item.why,
+                        "probability": item.probability,
                     }
                     for item in row.items
                 ],

@@ -31,10 +31,10 @@ from pagegen.llm.titles import PENDING
 from pagegen.serving import TITLE_CACHE
 
 POLL_SECONDS = 0.2
-# Diversity slider values none of which is the default layout's 0.5: moves with the titler idle (the
-# page before titled), then moves made one right after another, as a drag makes them.
-SETTLED_SHARES = (0.25, 0.35, 0.45, 0.65, 0.75, 0.85, 0.95)
-DRAGGED_SHARES = (0.3, 0.4, 0.55, 0.6, 0.7, 0.8, 0.9)
+# Diversity slider steps on the default layout's carousels of ten, none of them its 0.5: moves with the
+# titler idle (the page before titled), then moves made one right after another, as a drag makes them.
+SETTLED_SHARES = (0.2, 0.3, 0.4, 0.6)
+DRAGGED_SHARES = (0.7, 0.8, 0.9, 1.0)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ class AppBench:
         )
 
 
-def bench_app(data_dir: Path, dataset: str = DEFAULT_DATASET, *, user: int = 5, moves: int = 7) -> AppBench:
+def bench_app(
+    data_dir: Path, dataset: str = DEFAULT_DATASET, *, user: int = 5, moves: int = len(SETTLED_SHARES)
+) -> AppBench:
     """The first page after start on the default title backend and its titles, slider moves to new values
     (the titler idle, then in a drag) and their titles, and moves back, timed by ``app_session`` in a
     fresh interpreter over ``data_dir`` without its title cache."""
@@ -150,7 +152,7 @@ def app_session(dataset: str, user: int, moves: int) -> dict[str, Any]:
 def _move(app: Any, share: float, timings: list[float]) -> float:
     """Move the diversity slider to ``share``; the run's milliseconds go to ``timings``; returns when it
     started."""
-    slider = app.slider(key="set.max_genre_share").set_value(share)
+    slider = app.select_slider(key="set.max_genre_share").set_value(share)
     started = time.perf_counter()
     slider.run()
     timings.append((time.perf_counter() - started) * 1000)

@@ -60,7 +60,7 @@ class PagesBench:
             f"ILP − greedy objective: min {gains['min']}, mean {gains['mean']}; pages for all {self.all_users} "
             f"users {self.all_users_seconds} s on {ALL_USERS_WORKERS} workers "
             f"(target ≤ {targets['all_users_seconds']} s); hit {self.all_users_hit['ilp_page']} "
-            f"(top picks alone, as many items: {self.all_users_hit['top_picks_alone']})"
+            f"(relevance only, as many items: {self.all_users_hit['relevance_only']})"
         )
 
 
@@ -115,6 +115,6 @@ def bench_pages(
         all_users=every_user.users,
         all_users_hit={
             "ilp_page": round(every_user.result("ilp").hit, 4),
-            "top_picks_alone": round(every_user.top_picks_hit, 4),
+            "relevance_only": round(every_user.relevance_only.hit, 4),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from pagegen.cli.arguments import (
 )
 from pagegen.data import schema as S
 from pagegen.errors import PagegenError
-from pagegen.vocabulary import DEFAULT_BACKEND, GENERATOR_NAMES
+from pagegen.vocabulary import DEFAULT_BACKEND, GENERATOR_NAMES, RANKER
 
 
 def add_commands(commands: Commands) -> None:
@@ -61,7 +62,7 @@ def add_commands(commands: Commands) -> None:
 
 def _model_arguments(parser: argparse.ArgumentParser, *, allow_all: bool = False) -> None:
     parser.add_argument("--dataset", default=data.DEFAULT_DATASET)
-    names = [*GENERATOR_NAMES, "all", "llm-rerank"] if allow_all else list(GENERATOR_NAMES)
+    names = [*GENERATOR_NAMES, RANKER, "all", "llm-rerank"] if allow_all else list(GENERATOR_NAMES)
     parser.add_argument(
         "--model",
         required=not allow_all,
@@ -167,6 +168,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pagegen.evaluation.protocol import evaluation_payload, save_evaluation
     from pagegen.generators import GENERATORS, artifacts, generator_class
     from pagegen.generators.experiments import cold_start_experiment, leave_last_out_experiment
+    from pagegen.ranker import load_or_fit_ranker
 
     data_dir = data.resolve_data_dir(args.data_dir)
     if args.ask:
@@ -178,7 +180,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.model == "llm-rerank":
         return _evaluate_rerank(args, data_dir)
     dataset = data.load_dataset(args.dataset, data_dir)
-    classes = list(GENERATORS.values()) if args.model == "all" else [generator_class(args.model)]
+    ranked = args.model in ("all", RANKER)  # the ranker needs every generator it blends
+    if ranked and args.cold_start:
+        raise PagegenError("the ranker is evaluated on leave-last-out; cold start ranks new items by content alone")
+    classes = list(GENERATORS.values()) if ranked else [generator_class(args.model)]
     params = _params(args)
     if args.cold_start:
         cold = cold_start_experiment(dataset, fraction=args.cold_fraction)
@@ -191,6 +196,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if unknown:
         raise PagegenError(f"no model takes parameter(s) {', '.join(unknown)}")
     reports = []
+    fitted = {}
     for cls in classes:
         own_params = params if len(classes) == 1 else {k: v for k, v in params.items() if k in cls.defaults}
         generator, manifest = artifacts.load_or_train(
@@ -202,6 +208,9 @@ def _evaluate(args: argparse.Namespace) -> int:
             retrain=args.retrain,
             progress=progress(args),
         )
+        fitted[cls.name] = (generator, manifest)
+        if args.model == RANKER:
+            continue
         if args.cold_start:
             metrics, score_seconds = evaluate_cold_start(generator, cold)
             users = len(cold.histories)
@@ -220,7 +229,31 @@ def _evaluate(args: argparse.Namespace) -> int:
                 params=generator.params,
             )
         )
-    if not args.cold_start:
+    if ranked:
+        started = time.perf_counter()
+        ranker = load_or_fit_ranker(
+            {name: generator for name, (generator, _) in fitted.items()},
+            data_dir,
+            train,
+            validation,
+            {name: manifest for name, (_, manifest) in fitted.items()},
+            progress=progress(args),
+        )
+        fit = time.perf_counter() - started
+        metrics, score_seconds = evaluate_ranking(ranker, experiment.test)
+        reports.append(
+            EvaluationReport(
+                model=RANKER,
+                dataset=dataset.name,
+                split=train.split,
+                users=len(experiment.test.targets),
+                metrics=metrics,
+                fit_seconds=round(fit, 3),
+                score_seconds=round(score_seconds, 4),
+                params={"generators": list(ranker.generator_names), "fitted_users": ranker.weights.users},
+            )
+        )
+    if not args.cold_start and args.model != RANKER:
         save_evaluation(data_dir, dataset.name, reports)  # the dashboard's Insights table
     return emit(args, evaluation_payload(reports), format_evaluation(reports))
 

@@ -20,7 +20,9 @@ import numpy as np
 from pagegen.evaluation.reports import load_typed_report, save_report
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.experiments import ColdStartExperiment
+from pagegen.ranker import Ranker
 from pagegen.ranking import (
+    calibration_error,
     catalog_coverage,
     hide_seen,
     mrr_at_k,
@@ -93,17 +95,22 @@ def format_evaluation(reports: Sequence[EvaluationReport]) -> str:
 
 
 def evaluate_ranking(
-    generator: Generator, held_out: Validation, *, ks: tuple[int, ...] = (10, 20)
+    generator: Generator | Ranker, held_out: Validation, *, ks: tuple[int, ...] = (10, 20)
 ) -> tuple[dict[str, float], float]:
-    """Full-ranking metrics of ``generator`` on ``held_out``, and the seconds spent scoring."""
+    """Full-ranking metrics of ``generator`` on ``held_out``, and the seconds spent scoring. For the
+    calibrated ranker (whose scores are log-probabilities) also how well its probabilities match what
+    happened among each user's top ``max(ks)``: the expected calibration error, and the predicted number
+    of held-out items there against the observed (recall)."""
     data = generator.data
-    ranks, tops = [], []
+    ranks, tops, predicted = [], [], []
     started = time.perf_counter()
     for start in range(0, len(held_out.histories), BATCH_USERS):
         histories = held_out.histories[start : start + BATCH_USERS]
         scores = hide_seen(generator.score_histories(histories), histories)
         ranks.append(target_ranks(scores, held_out.targets[start : start + BATCH_USERS]))
         tops.append(top_k(scores, max(ks)))
+        if isinstance(generator, Ranker):
+            predicted.append(np.exp(np.take_along_axis(scores, tops[-1], axis=1)))
     seconds = time.perf_counter() - started
     rank = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
     top = np.concatenate(tops) if tops else np.zeros((0, max(ks)), dtype=np.int64)
@@ -115,6 +122,12 @@ def evaluate_ranking(
     metrics["mrr@10"] = mrr_at_k(rank, 10)
     metrics["coverage@10"] = catalog_coverage(top[:, :10], data.n_items)
     metrics["popularity_percentile@10"] = float(percentile[top[:, :10]].mean()) if len(top) else 0.0
+    if predicted:
+        k = max(ks)
+        probabilities = np.concatenate(predicted)
+        hits = top == held_out.targets[:, None]
+        metrics[f"calibration_error@{k}"] = calibration_error(probabilities.ravel(), hits.ravel().astype(float))
+        metrics[f"predicted_hits@{k}"] = float(probabilities.sum(axis=1).mean())
     return {key: round(value, 5) for key, value in metrics.items()}, seconds
 
 

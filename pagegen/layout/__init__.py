@@ -3,7 +3,8 @@ constraint values, read from TOML files in ``layouts/`` that people edit.
 
 Layouts are data, never code: ``model`` holds the frozen dataclasses and every range a layout value or a
 slider setting must stay within, ``validation`` turns plain data into them naming the file, the field and
-the reason of every error, and ``toml`` reads and writes the files.
+the reason of every error, ``toml`` reads and writes the files, and ``sliders`` says what each setting slider
+holds a page to on a layout and at which values that changes.
 """
 
 from pagegen.layout.model import (
@@ -20,6 +21,16 @@ from pagegen.layout.model import (
     Tile,
     resize_layout,
     with_asked_tiles,
+)
+from pagegen.layout.sliders import (
+    ROWS_OF_TYPE,
+    SLIDER_RANGES,
+    EffectiveRule,
+    effective_rule,
+    inactive_reason,
+    slider_steps,
+    snap,
+    tile_genre_cap,
 )
 from pagegen.layout.toml import (
     LAYOUTS_DIR,
@@ -47,11 +58,16 @@ __all__ = [
     "MAX_LAYOUT_BYTES",
     "MAX_TILES",
     "PAGE_SIZE_RANGES",
+    "ROWS_OF_TYPE",
+    "SLIDER_RANGES",
     "TILE_SLOTS",
     "Constraints",
+    "EffectiveRule",
     "Layout",
     "Range",
     "Tile",
+    "effective_rule",
+    "inactive_reason",
     "layout_file_name",
     "layout_from_data",
     "layout_to_toml",
@@ -64,5 +80,8 @@ __all__ = [
     "resolve_layout",
     "save_layout",
     "shipped_layouts",
+    "slider_steps",
+    "snap",
+    "tile_genre_cap",
     "with_asked_tiles",
 ]

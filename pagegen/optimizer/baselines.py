@@ -76,7 +76,8 @@ def _row_by_row(problem: PageProblem, fill: RowFiller, *, cooling: float) -> tup
                 problem, best, unmet_required, eligible, used_rows, shown, tile.slots, fill, temperature
             )
         _, r, candidates = best
-        placements.append(Placement(tile=t, row=r, candidates=candidates))
+        # the cards run best first (candidates are sorted best score first), whatever order the fill chose
+        placements.append(Placement(tile=t, row=r, candidates=tuple(sorted(candidates))))
         used_rows.add(r)
         type_counts[problem.rows[r].reason.row_type] += 1
         for item in temperature:
@@ -131,18 +132,23 @@ def _allowed(problem: PageProblem, r: int, candidate: int, shown: list[int]) -> 
 
 def take_cards(problem: PageProblem, r: int, slots: int, order: list[int], shown: list[int]) -> tuple[int, ...]:
     """The first ``slots`` candidates in ``order`` that keep de-duplication and the genre share."""
+    if slots <= 0:
+        return ()
     row = problem.rows[r]
-    capped, cap = problem.capped_genres(row), problem.genre_cap(slots)
-    taken_before = set(shown) if problem.constraints.dedup == "hard" else set()
+    capped, cap, facts = problem.capped_genres(row), problem.genre_cap(slots), problem.facts
+    taken_before = set(shown) if problem.constraints.dedup == "hard" else ()
     genre_counts: Counter[str] = Counter()
     taken: list[int] = []
     for candidate in order:
-        if len(taken) == slots:
-            break
-        genres = [g for g in problem.facts[row.items[candidate]].genres if g in capped]
-        if row.items[candidate] not in taken_before and all(genre_counts[g] < cap for g in genres):
+        item = row.items[candidate]
+        if item in taken_before:
+            continue
+        genres = [g for g in facts[item].genres if g in capped]
+        if all(genre_counts[g] < cap for g in genres):
             taken.append(candidate)
             genre_counts.update(genres)
+            if len(taken) == slots:
+                break
     return tuple(taken)
 
 

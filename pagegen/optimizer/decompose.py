@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pagegen.optimizer.page import Placement, best_page, page_objective, shortfalls, shown_on_page
+from pagegen.optimizer.page import (
+    Placement,
+    best_page,
+    page_objective,
+    page_rank,
+    shortfalls,
+    shown_on_page,
+)
 from pagegen.optimizer.pricing import Pieces, Prices, subgradient
 from pagegen.optimizer.problem import PageProblem
 from pagegen.optimizer.repair import as_shown, repair
@@ -50,25 +57,31 @@ def decompose(
     prices = Prices.zeros(pieces)
     repaired: dict[tuple, tuple[Placement, ...]] = {}
     incumbent = tuple(start)
+    rank = page_rank(problem, incumbent)
+    keeps, levels, lower = _standing(problem, pieces, incumbent, rank)
     bound, step, stall, done = np.inf, FIRST_STEP, 0, 0
     for done in range(1, iterations + 1):
-        keeps = _keeps_all(problem, pieces, incumbent)
         if not keeps and done > SEARCH:
             break  # no page keeping every rule it can keep was found: the MIP searches on from the best
-        value, choices = pieces.solve(prices, _levels(problem, incumbent) if keeps else (0, 0))
+        value, choices = pieces.solve(prices, levels)
         if value == np.inf:
             break  # what the page must keep cannot be kept together: the MIP decides
         improved = value < bound - 1e-9
         bound = min(bound, value) if keeps else bound
         bonus = _coverage_bonus(problem, pieces, prices)
         key = (tuple(sorted((t, r) for t, r, _ in choices)), tuple(sorted(bonus.items())))
+        found = []
         if key not in repaired:
             repaired[key] = repair(problem, choices, bonus)
-            incumbent = best_page(problem, [incumbent, repaired[key]])
+            found.append(repaired[key])
         priced = as_shown(problem, choices)
         if priced is not None:
-            incumbent = best_page(problem, [incumbent, priced])
-        lower = page_objective(problem, incumbent) if keeps else None
+            found.append(priced)
+        for page in found:  # the incumbent's standing is worked out again only when it changes
+            candidate_rank = page_rank(problem, page)
+            if candidate_rank > rank:
+                incumbent, rank = tuple(page), candidate_rank
+                keeps, levels, lower = _standing(problem, pieces, incumbent, rank)
         if lower is not None and bound - lower <= gap * max(abs(lower), 1e-9):
             return DecompositionResult(incumbent, bound, True, done)
         direction = subgradient(problem, pieces, prices, choices)
@@ -109,6 +122,16 @@ def _exchange_rows(problem: PageProblem, pieces: Pieces, page: tuple[Placement, 
     return page
 
 
+def _standing(
+    problem: PageProblem, pieces: Pieces, page: tuple[Placement, ...], rank: tuple[float, ...]
+) -> tuple[bool, tuple[int, int], float | None]:
+    """What the decomposition needs to know of its best page: whether it keeps every rule the bound
+    assumes kept, the coverage levels the bound may assume, and its objective (the last of ``rank``)
+    when it keeps them."""
+    keeps = _keeps_all(problem, pieces, page)
+    return keeps, _levels(problem, page) if keeps else (0, 0), rank[-1] if keeps else None
+
+
 def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int, int]:
     """The distinct new items and genres every page at least as good as ``placements`` shows (pages
     compare lexicographically: new items count only among pages with as many genres)."""
@@ -120,11 +143,17 @@ def _levels(problem: PageProblem, placements: Sequence[Placement]) -> tuple[int,
 
 
 def _keeps_all(problem: PageProblem, pieces: Pieces, placements: Sequence[Placement]) -> bool:
-    """Whether the page keeps every rule the bound assumes kept: coverage, required types, pinned tiles
-    where some row can fill them, and every tile that some assignment can fill."""
+    """Whether the page keeps every rule the bound assumes kept: coverage, required types, and as many
+    filled tiles, asked rows' tiles and pinned tiles as any page (those pinned tiles every such page
+    keeps among them)."""
     if not placements:
         return False
     shown = shown_on_page(problem, placements)
+    kept = [
+        problem.exclusive(t)
+        for t, tile in enumerate(problem.tiles)
+        if tile.pinned is not None and t in shown.filled and problem.keeps_pin(shown.filled[t], t)
+    ]
     return (
         shown.new_items >= pieces.reachable_new
         and shown.genres >= pieces.reachable_genres
@@ -132,6 +161,8 @@ def _keeps_all(problem: PageProblem, pieces: Pieces, placements: Sequence[Placem
         and all(any(p.row == r for p in placements) for r in pieces.forced)
         and all(t in shown.filled and problem.keeps_pin(shown.filled[t], t) for t in pieces.pinned_kept)
         and len(shown.filled) >= pieces.fillable
+        and sum(kept) >= pieces.asked_kept
+        and len(kept) - sum(kept) >= pieces.pins_kept
     )
 
 

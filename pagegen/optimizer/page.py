@@ -12,6 +12,7 @@ from typing import Any
 
 from pagegen.optimizer.problem import PageProblem, Relaxation
 from pagegen.rows import RowReason
+from pagegen.rows.candidates import popularity_tilt
 
 # The page-level rules that give way when they cannot all be kept, the first to give way first. They give
 # way lexicographically: one unit more of a later rule outweighs any amount of the earlier ones and of
@@ -38,13 +39,14 @@ class PageItem:
     title: str
     year: int | None
     genres: tuple[str, ...]
-    score: float  # the row score the objective counts (base + popularity bias)
+    score: float  # the card's value the objective counts (its probability, tilted by the popularity slider)
     relevance: float  # the user's personal relevance percentile
     popularity: float
-    popularity_bias: float  # β · popularity: the slider's part of ``score``
-    attention: float  # tile attention × card attention
+    popularity_bias: float  # the popularity slider's part of ``score``
+    attention: float  # the browsing model's examination probability: tile × card
     is_new: bool
     why: str = ""  # why the item is in its row, where the row's reason alone does not say (an asked row)
+    probability: float = 0.0  # the ranker's P(this is the user's next item)
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,13 @@ class PageRow:
     attention: float
     title_source: str = "template"  # template, model or cache (the titles stage sets it)
     title_note: str = ""  # why a row kept its template title
+    order_note: str = ""  # why the row sits above a row worth more (a pin, an ask), where it does
 
 
 @dataclass(frozen=True)
 class SolverReport:
     optimizer: str  # the optimizer that produced the page: ilp, greedy or mmr
-    status: str  # optimal (proven within the gap), limit (node limit), time_limit (30 s guard), unproven, heuristic
+    status: str  # optimal (proven within the gap), bounded (within the gap reported), limit (solver nodes or rounds), unproven, heuristic
     objective: float
     best_bound: float | None = None
     gap: float | None = None
@@ -87,6 +90,12 @@ class Page:
     def item_ids(self) -> list[int]:
         return [item.item_id for row in self.rows for item in row.items]
 
+    @property
+    def expected_good_picks(self) -> float:
+        """Under the browsing model, how many cards the user would want among those they look at:
+        Σ examination × P(next item) over the cards (the objective at popularity β = 0)."""
+        return sum(item.attention * item.probability for row in self.rows for item in row.items)
+
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The page as plain data. Without ``timings`` it holds no clock readings, so the same inputs give
         the same JSON byte for byte."""
@@ -94,6 +103,7 @@ class Page:
         if not timings:
             for key in ("build_seconds", "solve_seconds"):
                 del data["report"][key]
+        data["expected_good_picks"] = round(self.expected_good_picks, 6)
         return data
 
 
@@ -119,6 +129,7 @@ def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
             lines.append(f"  {item.title} ({item.year}) — {', '.join(item.genres)}  [{item.score:.3f}]{mark}{why}")
         lines.append("")
     lines.append(solver_line(report))
+    lines.append(f"{page.expected_good_picks:.3f} expected good picks seen (cards wanted × chance they are looked at)")
     for name, baseline in report.baselines.items():
         lines.append(f"  {name}: objective {baseline['objective']:.4f} ({baseline['shortfall']:.2%} below)")
     for relaxation in report.relaxations:
@@ -129,7 +140,7 @@ def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
 
 
 def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> float:
-    """Attention-weighted row scores of every card, less the duplicate penalty (soft de-duplication)."""
+    """Attention-weighted row scores of every card, less each repeat's charge (soft de-duplication)."""
     value = 0.0
     appearances: Counter[int] = Counter()
     for placement in placements:
@@ -138,8 +149,7 @@ def page_objective(problem: PageProblem, placements: Sequence[Placement]) -> flo
         for slot, candidate in enumerate(placement.candidates):
             value += tile_attention * problem.slot_attention(slot) * row.scores[candidate]
             appearances[row.items[candidate]] += 1
-    duplicates = sum(count - 1 for count in appearances.values())
-    return value - problem.constraints.dedup_penalty * duplicates
+    return value - sum(problem.repeat_charge(item) * (count - 1) for item, count in appearances.items())
 
 
 @dataclass(frozen=True)
@@ -202,7 +212,8 @@ def relaxation_charges(problem: PageProblem) -> dict[str, float]:
         problem.tile_attention(t) * sum(problem.slot_attention(s) for s in range(tile.slots))
         for t, tile in enumerate(problem.tiles)
     )
-    charge = 2 * (attention * max(scores) + constraints.dedup_penalty * cards) + 1.0
+    most_charged = max((problem.repeat_charge(item) for row in problem.rows for item in row.items), default=0.0)
+    charge = 2 * (attention * max(scores) + most_charged * cards) + 1.0
     most = {
         "min_new_items": constraints.min_new_items,
         "min_page_genres": constraints.min_page_genres,
@@ -342,9 +353,21 @@ def row_value(problem: PageProblem, row: int, candidates: Sequence[int]) -> floa
     return sum(problem.slot_attention(s) * scores[k] for s, k in enumerate(candidates))
 
 
+def _order_note(problem: PageProblem, tile: int, worth: dict[int, float]) -> str:
+    """Why tile ``tile``'s row sits above a row worth more, when it does: only a pin puts it there (free
+    tiles of one size hold their rows best first)."""
+    pinned = problem.tiles[tile].pinned
+    if pinned is None or not any(t > tile and value > worth[tile] + 1e-12 for t, value in worth.items()):
+        return ""
+    if problem.exclusive(tile):
+        return "above rows worth more: what you asked for stays on top"
+    return f"above rows worth more: the layout pins {pinned.replace('_', ' ')} to this tile"
+
+
 def assemble_page(problem: PageProblem, placements: Sequence[Placement], report: SolverReport) -> Page:
     """The Page for placements, top tile first; empty tiles are left out."""
     beta = problem.constraints.popularity_beta
+    worth = {p.tile: row_value(problem, p.row, p.candidates) for p in placements}
     rows = []
     for placement in sorted(placements, key=lambda p: p.tile):
         row, tile = problem.rows[placement.row], problem.tiles[placement.tile]
@@ -362,10 +385,13 @@ def assemble_page(problem: PageProblem, placements: Sequence[Placement], report:
                     score=row.scores[candidate],
                     relevance=row.relevance[candidate],
                     popularity=facts.popularity,
-                    popularity_bias=round(beta * facts.popularity, 6),
+                    popularity_bias=round(
+                        float(row.scores[candidate] * (1 - 1 / popularity_tilt(facts.popularity, beta))), 9
+                    ),
                     attention=round(tile_attention * problem.slot_attention(slot), 6),
                     is_new=facts.is_new,
                     why=row.explanations[candidate] if row.explanations else "",
+                    probability=facts.probability,
                 )
             )
         rows.append(
@@ -379,6 +405,7 @@ def assemble_page(problem: PageProblem, placements: Sequence[Placement], report:
                 reason=row.reason,
                 items=tuple(items),
                 attention=round(tile_attention, 6),
+                order_note=_order_note(problem, placement.tile, worth),
             )
         )
     return Page(user_id=problem.user_id, layout=problem.layout.name, rows=tuple(rows), report=report)

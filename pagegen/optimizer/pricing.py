@@ -65,7 +65,7 @@ class Prices:
         parts = (self.item, self.group, [*self.cap.values()], [*self.need.values()], self.new, self.genres, self.genre)
         return float(sum(np.square(part).sum() for part in parts))
 
-    def moved(self, step: Prices, size: float, item_cap: float) -> Prices:
+    def moved(self, step: Prices, size: float, item_cap: np.ndarray) -> Prices:
         """These prices moved ``size`` against ``step``, kept at or above zero (items also below their cap)."""
         return Prices(
             item=np.clip(self.item - size * step.item, 0.0, item_cap),
@@ -95,25 +95,39 @@ class Pieces:
             self.item[r, : len(row.items)] = [index[i] for i in row.items]
         appearances = np.bincount(self.item.ravel(), minlength=len(items) + 1)
         self.shared = appearances[: len(items)] > 1  # only items in two rows need a de-duplication prices
-        self.price_cap = np.inf if constraints.dedup == "hard" else constraints.dedup_penalty
+        # An item's price stays below what a repeat of it costs: unbounded under hard de-duplication.
+        self.price_cap = (
+            np.full(len(items), np.inf)
+            if constraints.dedup == "hard"
+            else np.array([problem.repeat_charge(item) for item in items])
+        )
         self.slot_attention = np.array([problem.slot_attention(s) for s in range(max(t.slots for t in tiles))])
 
-        # Which tiles a row may take: enough candidates, and the pinned row where that can be kept.
-        self.pinned_kept = {
-            t
-            for t, tile in enumerate(tiles)
-            if tile.pinned is not None and any(problem.keeps_pin(r, t) and problem.fits(r, t) for r in range(len(rows)))
-        }
-        allowed = np.array(
+        # Which tiles a row may take: enough candidates, and the pinned row on the pinned tiles every
+        # page as good as the best keeps. Asked rows' tiles, filled tiles and kept pins rank in that
+        # order (RELAXATION_ORDER), so those tiles are found by a lexicographic assignment.
+        fits = np.array(
+            [[problem.fits(r, t) for t in range(len(tiles))] for r in range(len(rows))], dtype=bool
+        ).reshape(len(rows), len(tiles))
+        keeps = np.array(
             [
-                [
-                    problem.fits(r, t) and (t not in self.pinned_kept or problem.keeps_pin(r, t))
-                    for t in range(len(tiles))
-                ]
+                [tiles[t].pinned is not None and problem.keeps_pin(r, t) for t in range(len(tiles))]
                 for r in range(len(rows))
             ],
             dtype=bool,
         ).reshape(len(rows), len(tiles))
+        best = most_kept(problem, fits, keeps)
+        self.fillable, self.asked_kept, self.pins_kept = best
+        # A pinned tile is kept on every such page when not keeping it costs a level; the other pinned
+        # tiles are kept on some of them and not on others: any fitting row may take them in the bound.
+        self.pinned_kept = {
+            t
+            for t, tile in enumerate(tiles)
+            if tile.pinned is not None
+            and (fits[:, t] & keeps[:, t]).any()
+            and most_kept(problem, fits & ~(keeps & (np.arange(len(tiles)) == t)[None, :]), keeps) < best
+        }
+        allowed = fits & (keeps | ~np.isin(np.arange(len(tiles)), sorted(self.pinned_kept))[None, :])
         self.allowed = allowed
         self.pairs = []
         for slots in sorted({tile.slots for tile in tiles}):
@@ -168,9 +182,6 @@ class Pieces:
         self.reachable_new = min(len(new_items), constraints.min_new_items)
         self.reachable_genres = min(len(genres), constraints.min_page_genres)
         # Tiles left empty only when no assignment of rows to tiles can fill them all.
-        fill = np.where(allowed.T, 1.0, 0.0)
-        filled = fill[linear_sum_assignment(fill, maximize=True)].sum() if len(rows) else 0.0
-        self.fillable = round(float(filled))
         self.may_leave_empty = self.fillable < len(tiles)
 
     def solve(self, prices: Prices, levels: tuple[int, int]) -> tuple[float, Choices]:
@@ -220,6 +231,31 @@ class Pieces:
         value += float(np.maximum(prices.genres - prices.genre, 0.0).sum()) - prices.genres * genre_level
         choices = [(t, r, cards[r, t]) for t, r in zip(tiles.tolist(), rows.tolist(), strict=True) if r < n_rows]
         return value, choices
+
+
+def most_kept(problem: PageProblem, fits: np.ndarray, keeps: np.ndarray) -> tuple[int, int, int]:
+    """The most (filled tiles, asked rows' tiles kept, other pinned tiles kept) an assignment of rows to
+    the tiles they ``fits`` can reach, compared in that order (weights one unit of a level outweighs all
+    of the next). Asked rows' tiles rank above filling in RELAXATION_ORDER, but an asked row's tile takes
+    only its own row, which can always move there from another tile without emptying one: filling the
+    most tiles never costs an asked row, so the order of those two levels does not matter."""
+    n_rows, n_tiles = fits.shape
+    if not n_rows or not n_tiles:
+        return 0, 0, 0
+    exclusive = np.array([problem.exclusive(t) for t in range(n_tiles)])
+    base = n_tiles + 1  # each level counts at most n_tiles units: one unit of a level outweighs the rest
+    weight = np.where(
+        fits,
+        base**2 + np.where(exclusive[None, :], base, 0) + np.where(keeps & ~exclusive[None, :], 1, 0),
+        0,
+    ).astype(float)
+    rows, tiles = linear_sum_assignment(weight, maximize=True)
+    chosen = fits[rows, tiles]
+    return (
+        int(chosen.sum()),
+        int((chosen & exclusive[tiles]).sum()),
+        int((chosen & keeps[rows, tiles] & ~exclusive[tiles]).sum()),
+    )
 
 
 def best_cards(
@@ -286,6 +322,6 @@ def subgradient(problem: PageProblem, pieces: Pieces, prices: Prices, choices: C
     )  # fmt: skip
 
 
-def projected(prices: np.ndarray, step: np.ndarray, cap: float = np.inf) -> np.ndarray:
+def projected(prices: np.ndarray, step: np.ndarray, cap: float | np.ndarray = np.inf) -> np.ndarray:
     """``step`` without the parts that would push a prices below zero or above ``cap``, where it sits."""
     return np.where(((prices <= 0) & (step > 0)) | ((prices >= cap) & (step < 0)), 0.0, step)

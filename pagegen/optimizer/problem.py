@@ -1,10 +1,13 @@
 """The page problem every optimizer solves: a layout's tiles with their attention, the candidate rows
 that may fill them (already filtered by the layout's rules), and the constraints.
 
-Attention is what makes position matter: the tile ``t`` rows from the top gets ``row_decay ** t`` and
-the card ``s`` places along a tile gets ``slot_decay ** s``, so an item shown at (t, s) with row score
-``v`` is worth ``row_decay ** t * slot_decay ** s * v``. The page objective sums that over every shown
-card and, when duplicates are allowed, takes ``dedup_penalty`` off for every repeated appearance.
+Attention is what makes position matter: it is the browsing model's examination probability
+(``pagegen.layout.browsing``): the tile ``t`` rows from the top is looked at with ``row_decay ** t`` and
+the card ``s`` places along a tile with ``slot_decay ** s``, so an item shown at (t, s) with row score
+``v`` (the ranker's probability that it is the user's next item, tilted by the popularity slider) is
+worth ``row_decay ** t * slot_decay ** s * v``: the page objective, their sum, is the expected number of
+good picks the user sees (at β = 0). When duplicates are allowed, each repeat is charged
+``dedup_penalty`` × the item's value (``repeat_charge``).
 
 A shown row always fills every card of its tile: a row with fewer candidates than a tile's cards
 cannot take that tile. Rows are therefore built deep (``DEPTH_FACTOR`` times the widest tile) and
@@ -14,12 +17,12 @@ within the layout's item rules, so de-duplication and genre caps still leave eno
 from __future__ import annotations
 
 import functools
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pagegen.layout import Constraints, Layout, Tile
+from pagegen.layout import Constraints, Layout, Tile, tile_genre_cap
+from pagegen.layout.browsing import slot_examination, tile_examination
 from pagegen.rows import CandidateRow, ItemFacts
 from pagegen.vocabulary import ASKED_ROW, ROW_TYPES
 
@@ -62,10 +65,12 @@ class PageProblem:
         return self.layout.tiles
 
     def tile_attention(self, tile: int) -> float:
-        return self.layout.row_decay**tile
+        """The browsing model's P(the tile is looked at): attention down the page."""
+        return tile_examination(self.layout, tile)
 
     def slot_attention(self, slot: int) -> float:
-        return self.layout.slot_decay**slot
+        """The browsing model's P(a card is looked at, in a tile that is): attention along a tile."""
+        return slot_examination(self.layout, slot)
 
     def keeps_pin(self, row: int, tile: int) -> bool:
         """Whether row ``row`` is what tile ``tile`` is pinned to (or the tile is not pinned): a row type
@@ -88,7 +93,22 @@ class PageProblem:
 
     def genre_cap(self, slots: int) -> int:
         """The most cards of one genre a row may show in a tile of ``slots`` cards (its own genre aside)."""
-        return max(1, math.floor(self.constraints.max_genre_share * slots))
+        return tile_genre_cap(self.constraints.max_genre_share, slots)
+
+    def repeat_charge(self, item: int) -> float:
+        """What soft de-duplication charges for each repeat of ``item``: ``dedup_penalty`` × the item's
+        value, its highest score in any candidate row (none when that is below zero). On the scores' own
+        scale, whatever it is: a repeat on a card of attention a is worth a × score − penalty × value, so at
+        penalty 1 a repeat never pays and at 0.5 only on cards looked at with more than 0.5."""
+        return self.constraints.dedup_penalty * max(self._item_value[item], 0.0)
+
+    @functools.cached_property
+    def _item_value(self) -> dict[int, float]:
+        value: dict[int, float] = {}
+        for row in self.rows:
+            for item, score in zip(row.items, row.scores, strict=True):
+                value[item] = max(value.get(item, score), score)
+        return value
 
     def capped_genres(self, row: CandidateRow) -> frozenset[str]:
         """Genres the per-row share applies to: all but the genre a genre or explore row is about."""

@@ -84,25 +84,29 @@ def cards_by_assignment(
     problem: PageProblem, rows: dict[int, int], bonus: dict[int, float]
 ) -> dict[int, list[int]] | None:
     """Every placed row's cards at once: items to (tile, card) positions, each item once, worth
-    attention × score plus its bonus. Within a row the assignment puts the best item first by itself."""
-    positions = [(t, s) for t in sorted(rows) for s in range(problem.tiles[t].slots)]
-    items = sorted({item for r in rows.values() for item in problem.rows[r].items})
-    column = {item: i for i, item in enumerate(items)}
-    worth = np.full((len(positions), len(items)), FORBIDDEN)
-    for p, (t, s) in enumerate(positions):
+    attention × score plus its bonus. Within a row the assignment puts the best item first by itself.
+    The table is built a tile's cards at a time, as arrays."""
+    tiles = sorted(rows)
+    items = np.array(sorted({item for r in rows.values() for item in problem.rows[r].items}))
+    extra = np.array([bonus.get(item, 0.0) for item in items.tolist()]) if bonus else np.zeros(len(items))
+    sizes = [problem.tiles[t].slots for t in tiles]
+    worth = np.full((sum(sizes), len(items)), FORBIDDEN)
+    start = 0
+    for t, slots in zip(tiles, sizes, strict=True):
         row = problem.rows[rows[t]]
-        attention = problem.tile_attention(t) * problem.slot_attention(s)
-        worth[p, [column[i] for i in row.items]] = attention * np.asarray(row.scores) + [
-            bonus.get(i, 0.0) for i in row.items
-        ]
+        columns = np.searchsorted(items, row.items)
+        attention = problem.tile_attention(t) * np.array([problem.slot_attention(s) for s in range(slots)])
+        worth[start : start + slots, columns] = np.outer(attention, row.scores) + extra[columns]
+        start += slots
     chosen_positions, chosen_items = linear_sum_assignment(worth, maximize=True)
-    if len(chosen_positions) < len(positions) or (worth[chosen_positions, chosen_items] <= FORBIDDEN / 2).any():
+    if len(chosen_positions) < len(worth) or (worth[chosen_positions, chosen_items] <= FORBIDDEN / 2).any():
         return None  # fewer items than cards, or a card only an item of another row could fill
-    cards: dict[int, list[int]] = {t: [] for t in rows}
-    for p, i in zip(chosen_positions.tolist(), chosen_items.tolist(), strict=True):
-        t = positions[p][0]
-        cards[t].append(problem.rows[rows[t]].items.index(items[i]))
-    return {t: sorted(chosen) for t, chosen in cards.items()}
+    owner = np.repeat(np.arange(len(tiles)), sizes)[chosen_positions]
+    cards: dict[int, list[int]] = {}
+    for index, t in enumerate(tiles):
+        column = {item: k for k, item in enumerate(problem.rows[rows[t]].items)}
+        cards[t] = sorted(column[item] for item in items[chosen_items[owner == index]].tolist())
+    return cards
 
 
 def cover(problem: PageProblem, placements: list[Placement]) -> list[Placement]:

@@ -1,8 +1,11 @@
 """Candidate rows from generator scores, each with a structured reason.
 
-Every generator's scores are turned into per-user percentiles (0 worst, 1 best) so rows built from
-different generators are comparable; the popularity slider then adds β · popularity percentile
-(β < 0 favours the long tail). Items the user has seen never appear.
+A row's theme (its generator: "because you watched X" by likeness to X, "trending" by recent counts, …)
+decides which items it holds; every card is then scored with one number, the calibrated ranker's
+probability that the user's next item is this one, so rows from different generators are comparable
+and the best row can rise to the top. The popularity slider tilts that value by
+``exp(POPULARITY_TILT · β · (popularity percentile − ½))`` (β < 0 favours the long tail) and moves the
+themes' rankings the same way. Items the user has seen never appear.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pagegen.data import schema as S
 from pagegen.errors import ConfigError
 from pagegen.generators.base import Generator
 from pagegen.generators.training import TrainingData
-from pagegen.ranking import popularity_percentiles
+from pagegen.ranker import RANKER, Ranker
+from pagegen.ranking import percentiles, popularity_percentiles
 from pagegen.rows.requests import Intent
 from pagegen.vocabulary import ASKED_ROW
 
@@ -28,6 +32,7 @@ GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
 EXPLORE_SHARE = 0.02  # a genre below this share of the history is unexplored
 GEM_POPULARITY = 0.5  # hidden gems come from the less popular half of the catalogue
 NEW_SHARE = 0.1  # the newest tenth of the catalogue (by first interaction) is "new"
+POPULARITY_TILT = 4.0  # at β = ±1 the most and least popular items' values differ by a factor e⁴ ≈ 55
 DEFAULT_DEPTH = 40  # candidates per row when the caller does not size rows to a layout
 # An asked row's score: how well an item fits the request, blended with the user's own taste (so two
 # users asking the same thing get different rows); the request's fit is the named films' likeness and
@@ -61,10 +66,11 @@ class RowRules:
     tile_slots: int = 10  # the cards of the widest tile the rows are for
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CandidateRows:
     rows: tuple[CandidateRow, ...]
     relevance_floor: float  # the floor the rows were built with: ``min_relevance``, or lower when it gave way
+    probability: np.ndarray  # the ranker's P(next item) of every catalogue item for this user
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class ItemFacts:
     genres: tuple[str, ...]
     is_new: bool
     popularity: float  # percentile in the catalogue, 0 least popular
+    probability: float = 0.0  # the ranker's P(this is the user's next item): what a card is worth unseen of bias
 
 
 def plain_title(reason: RowReason) -> str:
@@ -117,37 +124,35 @@ def plain_title(reason: RowReason) -> str:
     return titles[reason.row_type]
 
 
-def percentiles(scores: np.ndarray) -> np.ndarray:
-    """Each score's rank among the row's scores, scaled to [0, 1]; tied scores share the middle of their
-    ranks (a user with one interaction ties most of the catalogue, which must not all rank last)."""
-    order = np.argsort(scores)  # ties get one rank, so their order does not matter
-    ordered = scores[order]
-    # Runs of tied scores in sorted order: each position's run starts at ``below`` and ends at ``above``
-    # (one sort and two linear passes; searching every score in the sorted array took 3× as long).
-    new_run = np.r_[True, ordered[1:] != ordered[:-1]]
-    starts = np.flatnonzero(new_run)
-    run = np.cumsum(new_run) - 1
-    below = starts[run]
-    above = np.r_[starts[1:], len(scores)][run] - 1
-    ranks = np.empty(len(scores), dtype=np.float64)
-    ranks[order] = (below + above) / 2 / max(len(scores) - 1, 1)
-    return ranks.astype(np.float32)
+def tile_genre_cap(share: float, slots: int) -> int:
+    """The most cards of one genre a tile of ``slots`` cards may show (the row's own genre aside) under
+    ``max_genre_share`` = ``share``: ``max(1, ⌊share × slots⌋)``. A share written in decimals counts as
+    the fraction meant (0.7 of 10 is 7, though 0.7 × 10 is 7.000000000000001 in floating point). The one
+    definition: rows are built within it, the optimizer keeps it, the sliders step by it."""
+    return max(1, math.floor(share * slots + 1e-9))
+
+
+def popularity_tilt(popularity: np.ndarray | float, beta: float) -> np.ndarray | float:
+    """The popularity slider's factor on a card's value: 1 at β = 0 or at median popularity."""
+    return np.exp(POPULARITY_TILT * beta * (np.asarray(popularity) - 0.5))
 
 
 def with_popularity_bias(scores: np.ndarray, popularity: np.ndarray, beta: float) -> np.ndarray:
-    """The popularity slider: score + β · popularity percentile (β < 0 favours the long tail)."""
-    return scores + beta * popularity
+    """The popularity slider on positive values (probabilities): β < 0 favours the long tail."""
+    return scores * popularity_tilt(popularity, beta)
 
 
 class RowBuilder:
     """Builds a user's candidate rows from fitted generators over one catalogue."""
 
-    def __init__(self, data: TrainingData, generators: dict[str, Generator], *, per_row: int = DEFAULT_DEPTH) -> None:
+    def __init__(
+        self, data: TrainingData, generators: dict[str, Generator], ranker: Ranker, *, per_row: int = DEFAULT_DEPTH
+    ) -> None:
         missing = {"ease", "popularity", "trending"} - set(generators)
         if missing:
             raise ConfigError(f"candidate rows need the generators {', '.join(sorted(missing))}")
-        self.data, self.generators, self.per_row = data, generators, per_row
-        self.personal = "+".join(name for name in ("ease", "sasrec") if name in generators)
+        self.data, self.generators, self.ranker, self.per_row = data, generators, ranker, per_row
+        self.personal = RANKER
         self.popularity = popularity_percentiles(data.item_counts).astype(np.float32)
         self.genres = data.catalogue[S.GENRES].to_list()
         self.titles = data.catalogue[S.TITLE].to_list()
@@ -167,21 +172,22 @@ class RowBuilder:
         to ``depth`` items that pass ``rules``; ``genres`` a new user picked come first among the genre
         rows."""
         history = np.asarray(history, dtype=np.int64)
-        scores, blend = self._scores(history)
-        relevance = percentiles(blend)
-        biased = lambda base: with_popularity_bias(base, self.popularity, beta)  # noqa: E731
+        scores, probability = self._scores(history)
+        relevance = percentiles(probability)
+        biased = lambda base: base + beta * self.popularity  # noqa: E731  (a theme's ranking, in percentiles)
         showable = self._showable(history, rules.allowed_genres)
         floor = self._relevance_floor(relevance[showable], rules)
         unseen = showable & (relevance >= floor)
         depth = depth or self.per_row
-        row = functools.partial(self._row, relevance=relevance, depth=depth, rules=rules)
-        rows = [row(RowReason("top_picks", self.personal), biased(blend), unseen)]
+        value = with_popularity_bias(probability, self.popularity, beta)
+        row = functools.partial(self._row, value=value, relevance=relevance, depth=depth, rules=rules)
+        personal = biased(relevance)
+        rows = [row(RowReason("top_picks", self.personal), personal, unseen)]
         if "sasrec" in scores and len(history):
-            rows.append(row(RowReason("up_next", "sasrec"), biased(scores["sasrec"]), unseen))
-        rows.append(row(RowReason("trending", "trending"), biased(scores["trending"]), unseen))
+            rows.append(row(RowReason("up_next", "sasrec"), biased(percentiles(scores["sasrec"])), unseen))
+        rows.append(row(RowReason("trending", "trending"), biased(percentiles(scores["trending"])), unseen))
         ease = self.generators["ease"]
-        anchors = [item for item in dict.fromkeys(history[::-1].tolist()) if ease.has_neighbours(item)]
-        for anchor in anchors[:ANCHORS]:  # the latest watched that EASE knows neighbours of
+        for anchor in self._anchors(history, rules.allowed_genres):
             similarity = percentiles(ease.similar_scores(anchor))
             anchor_id = int(self.data.item_ids[anchor])
             reason = RowReason("because_you_watched", "ease", anchor_item=anchor_id, anchor_title=self.titles[anchor])
@@ -191,22 +197,19 @@ class RowBuilder:
         counts.update({genre: len(history) + 1 for genre in picked})  # picked genres are never "unexplored"
         for genre in (picked + [g for g, _ in counts.most_common() if g not in picked])[:GENRE_ROWS]:
             rows.append(
-                row(RowReason("genre", self.personal, genres=(genre,)), biased(blend), unseen & self._in(genre), genre)
+                row(RowReason("genre", self.personal, genres=(genre,)), personal, unseen & self._in(genre), genre)
             )
         new_source = "content" if "content" in scores else self.personal
-        rows.append(
-            row(RowReason("new_for_you", new_source), biased(scores.get("content", blend)), unseen & self.is_new)
-        )
-        rows.append(
-            row(RowReason("hidden_gems", self.personal), biased(blend), unseen & (self.popularity < GEM_POPULARITY))
-        )
+        new_theme = biased(percentiles(scores["content"])) if "content" in scores else personal
+        rows.append(row(RowReason("new_for_you", new_source), new_theme, unseen & self.is_new))
+        rows.append(row(RowReason("hidden_gems", self.personal), personal, unseen & (self.popularity < GEM_POPULARITY)))
         explore = self._unexplored_genre(counts)
         if explore:
-            popular = biased(scores["popularity"])
+            popular = biased(percentiles(scores["popularity"]))
             rows.append(
                 row(RowReason("explore", "popularity", genres=(explore,)), popular, unseen & self._in(explore), explore)
             )
-        return CandidateRows(tuple(candidate for candidate in rows if candidate.items), floor)
+        return CandidateRows(tuple(candidate for candidate in rows if candidate.items), floor, probability)
 
     def asked(
         self,
@@ -231,8 +234,8 @@ class RowBuilder:
         few full matches are left to fill the tile. ``text_scores``: each item's match to the
         request's words (the content model), or None."""
         history = np.asarray(history, dtype=np.int64)
-        _, blend = self._scores(history)
-        relevance = percentiles(blend)
+        _, probability = self._scores(history)
+        relevance = percentiles(probability)
         showable = self._showable(history, rules.allowed_genres)
         showable[self.data.item_indices([*intent.like, *intent.avoid_items])] = False
         for genre in intent.avoid_genres:
@@ -268,7 +271,12 @@ class RowBuilder:
         order = sorted(range(len(chosen)), key=lambda k: (-scores[k], chosen[k]))
         chosen = [chosen[k] for k in order]
         scores = [scores[k] for k in order]
-        biased = with_popularity_bias(np.array(scores), self.popularity[chosen], beta) if chosen else np.zeros(0)
+        # In the page's unit: the best fit is worth the user's most likely next item, so an asked row's
+        # cards weigh like the rest of the page while keeping the request's order.
+        scale = float(probability.max()) if len(probability) else 0.0
+        biased = (
+            with_popularity_bias(np.array(scores) * scale, self.popularity[chosen], beta) if chosen else np.zeros(0)
+        )
         anchor = intent.like[0] if intent.like else None
         reason = RowReason(
             ASKED_ROW,
@@ -381,38 +389,55 @@ class RowBuilder:
     def top_picks(self, history: np.ndarray, k: int) -> list[int]:
         """The user's ``k`` best unseen items by personal relevance alone: the list a page competes with."""
         history = np.asarray(history, dtype=np.int64)
-        _, blend = self._scores(history)
+        _, probability = self._scores(history)
         candidates = np.flatnonzero(self._showable(history, ()))
-        best = candidates[np.lexsort((candidates, -blend[candidates]))][:k]
+        best = candidates[np.lexsort((candidates, -probability[candidates]))][:k]
         return [int(i) for i in self.data.item_ids[best]]
 
+    def probabilities(self, history: np.ndarray) -> np.ndarray:
+        """The ranker's P(next item) of every catalogue item for a user with ``history`` (seen items 0)."""
+        return self._scores(np.asarray(history, dtype=np.int64))[1]
+
     def _scores(self, history: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Every generator's percentiles for the user, and the personal blend (popularity for a new user)."""
-        scores = {name: percentiles(g.score_histories([history])[0]) for name, g in self.generators.items()}
-        personal = [scores[name] for name in ("ease", "sasrec") if name in scores]
-        return scores, (np.mean(personal, axis=0) if len(history) else scores["popularity"])
+        """Every generator's raw scores for the user, and the ranker's P(next item) over the catalogue."""
+        scores = {name: g.score_histories([history])[0] for name, g in self.generators.items()}
+        raw = {name: scores[name][None, :] for name in self.ranker.generator_names}
+        return scores, self.ranker.probabilities(raw, [history])[0]
+
+    def _anchors(self, history: np.ndarray, allowed_genres: tuple[str, ...]) -> list[int]:
+        """The items "because you watched" rows start from: the latest distinct items watched that EASE
+        knows neighbours of and that the layout's genre rule allows (a kids page never anchors on a
+        horror film)."""
+        ease = self.generators["ease"]
+        showable = self._showable(np.zeros(0, dtype=np.int64), allowed_genres)
+        latest = dict.fromkeys(history[::-1].tolist())
+        return [item for item in latest if showable[item] and ease.has_neighbours(item)][:ANCHORS]
 
     def _row(
         self,
         reason: RowReason,
-        scores: np.ndarray,
+        theme: np.ndarray,
         allowed: np.ndarray,
         row_key: str = "",
         *,
+        value: np.ndarray,
         relevance: np.ndarray,
         depth: int,
         rules: RowRules,
     ) -> CandidateRow:
+        """The ``depth`` items best on the row's ``theme`` (which decides what the row is about), each
+        card scored and the row ordered by ``value`` (the calibrated probability, tilted)."""
         candidates = np.flatnonzero(allowed)
-        ranked = candidates[np.lexsort((candidates, -scores[candidates]))]
+        ranked = candidates[np.lexsort((candidates, -theme[candidates]))]
         if rules.max_genre_share < 1.0:
             ranked = self._in_rounds(ranked, reason.genres, rules, depth)
-        best = ranked[:depth]
+        chosen = ranked[:depth]
+        best = chosen[np.lexsort((chosen, -value[chosen]))]
         return CandidateRow(
             row_id=f"{reason.row_type}:{row_key}" if row_key else reason.row_type,
             reason=reason,
             items=tuple(int(i) for i in self.data.item_ids[best]),
-            scores=tuple(round(float(s), 6) for s in scores[best]),
+            scores=tuple(round(float(s), 9) for s in value[best]),
             relevance=tuple(round(float(s), 6) for s in relevance[best]),
             title=plain_title(reason),
         )
@@ -422,7 +447,7 @@ class RowBuilder:
         takes the items that keep every genre but ``own`` within the share of a tile, until the tile is
         full; then the next round starts on what is left. The result keeps the ranking's order."""
         slots = rules.tile_slots
-        cap = max(1, math.floor(rules.max_genre_share * slots))
+        cap = tile_genre_cap(rules.max_genre_share, slots)
         chosen: list[int] = []
         items = ranked.tolist()
         remaining = list(range(len(items)))  # ranks in the ranking, so the result sorts by rank directly
@@ -446,10 +471,11 @@ class RowBuilder:
             remaining = skipped
         return ranked[sorted(chosen[:depth])]
 
-    def facts(self, item_ids: Iterable[int]) -> dict[int, ItemFacts]:
-        """Display and coverage facts of the given items."""
+    def facts(self, item_ids: Iterable[int], probability: np.ndarray | None = None) -> dict[int, ItemFacts]:
+        """Display and coverage facts of the given items, with a user's ``probability`` of each (the
+        ranker's, over the catalogue) when the facts are for one user's page."""
         facts = {}
-        for item_id in item_ids:
+        for item_id in sorted(item_ids):
             index = self.data.item_index(item_id)
             facts[item_id] = ItemFacts(
                 title=self.titles[index],
@@ -457,6 +483,7 @@ class RowBuilder:
                 genres=tuple(g for g in self.genres[index] if g != S.UNKNOWN_GENRE),
                 is_new=bool(self.is_new[index]),
                 popularity=round(float(self.popularity[index]), 6),
+                probability=round(float(probability[index]), 9) if probability is not None else 0.0,
             )
         return facts
 

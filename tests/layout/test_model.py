@@ -1,9 +1,11 @@
 """The layout model: ranges, and resizing a layout to the page-size sliders."""
 
+import dataclasses
+
 import pytest
 
 from pagegen.errors import SettingsError
-from pagegen.layout import Range, resize_layout, resolve_layout
+from pagegen.layout import Range, Tile, resize_layout, resolve_layout
 
 
 def test_a_range_of_ints_takes_whole_numbers_only():
@@ -25,9 +27,11 @@ def test_a_fractional_range_gives_floats_and_refuses_nan():
 
 
 def test_resize_keeps_pinned_tiles_and_copies_the_last_plain_one():
-    layout = resolve_layout("default")
+    default = resolve_layout("default")
+    layout = dataclasses.replace(default, tiles=(Tile("carousel", 10, pinned="up_next"), *default.tiles[1:]))
     bigger = resize_layout(layout, rows=10, slots=6)
     assert len(bigger.tiles) == 10 and bigger.tiles[0].pinned == "up_next"
+    assert all(t.pinned is None for t in bigger.tiles[1:])
     assert all(t.slots == 6 and t.kind == "carousel" for t in bigger.tiles)
     assert len(resize_layout(layout, rows=2).tiles) == 2
     mixed = resize_layout(resolve_layout("mixed"), slots=5)

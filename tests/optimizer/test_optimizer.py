@@ -6,6 +6,7 @@ a card's worth is its score times 1, 1/2, 1/4… and the expected objectives are
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -14,11 +15,13 @@ import pytest
 import pagegen.optimizer as optimizer_module
 from pagegen.errors import ConfigError
 from pagegen.layout import Constraints, Layout, Tile, with_asked_tiles
-from pagegen.optimizer import GAP, optimize, prepare_problem
+from pagegen.optimizer import GAP, NODE_LIMIT, optimize, prepare_problem
 from pagegen.optimizer.baselines import greedy_page
 from pagegen.optimizer.decompose import DecompositionResult, decompose
 from pagegen.optimizer.ilp import build_page_problem, solve_page_model
 from pagegen.optimizer.page import SolverReport, assemble_page, page_objective, unmet_constraints
+from pagegen.optimizer.pricing import Pieces
+from pagegen.optimizer.repair import cards_by_assignment
 from pagegen.rows import CandidateRow, ItemFacts, RowReason
 
 FREE = Constraints(max_genre_share=1.0, min_page_genres=0, min_relevance_quantile=0.0, max_rows_per_type=10)
@@ -93,9 +96,39 @@ def test_soft_dedup_repeats_an_item_when_the_penalty_is_worth_paying():
     free = solve(SHARED_TOP, layout(*carousels(2), dedup="soft", dedup_penalty=0.0))
     assert shown(free) == [("top_picks", [1, 2, 3]), ("trending", [1, 5, 6])]
     assert free.report.objective == pytest.approx(1.65 + (1 + 0.6 / 2 + 0.5 / 4) / 2)
-    # a penalty of 0.3 costs more than the repeat gains ((1.425 − 0.95) / 2 = 0.2375): no repeat
+    # a penalty of 0.3 charges the repeat 0.3 × 1.0 (item 1's best score), more than it gains
+    # ((1.425 − 0.95) / 2 = 0.2375): no repeat
     costly = solve(SHARED_TOP, layout(*carousels(2), dedup="soft", dedup_penalty=0.3))
     assert shown(costly) == [("top_picks", [1, 2, 3]), ("trending", [5, 6, 7])]
+    assert costly.report.objective == pytest.approx(1.65 + 0.95 / 2)
+    # a penalty of 0.1 charges 0.1 × 1.0, less than the gain: the repeat pays, and is charged
+    cheap = solve(SHARED_TOP, layout(*carousels(2), dedup="soft", dedup_penalty=0.1))
+    assert shown(cheap) == [("top_picks", [1, 2, 3]), ("trending", [1, 5, 6])]
+    assert cheap.report.objective == pytest.approx(1.65 + (1 + 0.6 / 2 + 0.5 / 4) / 2 - 0.1 * 1.0)
+
+
+def test_a_repeat_is_charged_the_penalty_times_the_items_value_on_any_score_scale():
+    # Calibrated probabilities (a few hundredths): item 1 (0.04) could repeat on the second tile's first
+    # card, looked at with attention row_decay, instead of item 3 (0.001). The repeat is worth
+    # row_decay × 0.04 − penalty × 0.04: at penalty 0.5 it pays where attention is above 0.5 only, and at
+    # penalty 1 it never does.
+    rows = [row("top_picks", [1, 2], [0.04, 0.03]), row("trending", [1, 3, 4], [0.04, 0.001, 0.001])]
+
+    def page(row_decay, penalty):
+        constraints = Constraints(**{**FREE.__dict__, "dedup": "soft", "dedup_penalty": penalty})
+        return Layout("test", tuple(carousels(2, 2)), row_decay=row_decay, slot_decay=0.5, constraints=constraints)
+
+    top = 0.04 + 0.03 / 2
+    for solved in (solve, exact):
+        repeated = solved(rows, page(0.8, 0.5))
+        assert shown(repeated) == [("top_picks", [1, 2]), ("trending", [1, 3])]
+        assert repeated.report.objective == pytest.approx(top + 0.8 * (0.04 + 0.001 / 2) - 0.5 * 0.04)
+        kept_once = solved(rows, page(0.4, 0.5))
+        assert shown(kept_once) == [("top_picks", [1, 2]), ("trending", [3, 4])]
+        assert kept_once.report.objective == pytest.approx(top + 0.4 * (0.001 + 0.001 / 2))
+        never = solved(rows, page(1.0, 1.0))
+        assert shown(never) == [("top_picks", [1, 2]), ("trending", [3, 4])]
+        assert never.report.objective == pytest.approx(top + 1.0 * (0.001 + 0.001 / 2))
 
 
 def test_genre_share_caps_a_genre_in_a_row_but_not_a_genre_rows_own_genre():
@@ -135,7 +168,10 @@ def test_pinned_tile_and_rows_per_type_cap():
         row("up_next", [10, 11, 12], [0.1, 0.1, 0.1]),
     ]
     pinned = layout(Tile("carousel", 3, pinned="up_next"), *carousels(2))
-    assert [r.row_id for r in solve(rows, pinned).rows] == ["up_next", "top_picks", "genre:a"]
+    page = solve(rows, pinned)
+    assert [r.row_id for r in page.rows] == ["up_next", "top_picks", "genre:a"]
+    # The page says why a row worth less (0.1 a card) sits above rows worth more; free rows need no word.
+    assert [r.order_note for r in page.rows] == ["above rows worth more: the layout pins up next to this tile", "", ""]
     capped = layout(*carousels(3), max_rows_per_type=1)
     assert [r.row_id for r in solve(rows, capped).rows] == ["top_picks", "genre:a", "up_next"]
 
@@ -189,24 +225,39 @@ def test_mixed_tile_sizes_take_their_own_card_counts():
 
 def random_problem(seed: int, variant: int = 0):
     """Six rows of nine candidates over 40 items, on four carousels of four cards; ``variant`` 1 allows
-    repeats at a charge, 2 pushes scores below zero (the long-tail slider), 3 mixes tile kinds."""
+    repeats at a charge, 2 pushes scores below zero (the long-tail slider), 3 mixes tile kinds (at a
+    genre share of 0.7: at 0.5 a banner's three cards of two genres each could never be filled). Variants 4 and 5 ask for every genre and three new
+    items; 4 requires a genre row though both genre rows score low, 5 allows one row per type though
+    both genre rows score high: the rules the decomposition prices all bind."""
     rng = random.Random(seed)
     genre_names = ["Drama", "Comedy", "Horror", "Action", "Western"]
     item_facts = {
         item: ItemFacts(f"Item {item}", 2000, tuple(rng.sample(genre_names, 2)), rng.random() < 0.2, 0.5)
         for item in range(1, 41)
     }
+    if variant in (4, 5):  # Westerns rare (items 6, 12, …): showing all five genres has a price
+        for item, facts in item_facts.items():
+            if "Western" in facts.genres and item % 6:
+                kept = [g for g in facts.genres if g != "Western"]
+                genres = (*kept, next(g for g in genre_names if g not in {*kept, "Western"}))
+                item_facts[item] = dataclasses.replace(facts, genres=genres)
     shift = -0.8 if variant == 2 else 0.0
     rows = []
     for index, row_type in enumerate(["top_picks", "trending", "genre", "genre", "hidden_gems", "explore"]):
         items = rng.sample(range(1, 41), 9)
         scores = sorted((round(rng.random() + shift, 3) for _ in items), reverse=True)
+        if row_type == "genre" and variant in (4, 5):
+            scores = [round(score * 0.2 if variant == 4 else 1 + score, 3) for score in scores]
         rows.append(row(row_type, items, scores, str(index)))
     constraints = dict(max_genre_share=0.5, min_page_genres=4, min_new_items=1)
     if variant == 1:
         constraints |= dict(dedup="soft", dedup_penalty=0.3)
+    if variant in (4, 5):
+        constraints |= dict(min_page_genres=5, min_new_items=3)
+        constraints |= dict(required_row_types=("genre",)) if variant == 4 else dict(max_rows_per_type=1)
     tiles = carousels(4, 4)
     if variant == 3:
+        constraints |= dict(max_genre_share=0.7)
         tiles = [
             Tile("hero", 1, pinned="top_picks"),
             Tile("carousel", 5),
@@ -220,7 +271,7 @@ def exact(rows, page_layout, item_facts=None):
     """The page by the PuLP model alone (the decomposition proving nothing)."""
     problem = prepare_problem(rows, item_facts or facts(), page_layout)
     model = build_page_problem(problem)
-    result = solve_page_model(model, node_limit=100_000, gap=1e-7)
+    result = solve_page_model(model, node_limit=100_000, round_limit=100_000, gap=1e-7)
     report = SolverReport("ilp", result.status, page_objective(problem, result.placements),
                           relaxations=unmet_constraints(problem, result.placements))  # fmt: skip
     return assemble_page(problem, result.placements, report)
@@ -362,28 +413,47 @@ def test_the_genre_share_counts_the_cards_shown():
     assert shown(page) == [("top_picks", [1, 2, 6, 7])]
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_the_decomposition_and_the_pulp_model_are_the_same_program(seed):
-    # The PuLP model solved to optimality: the fast path's bound is never below its optimum, a page the
-    # fast path calls proven is within the gap of it, and the page optimize() returns (the fast path,
-    # then the model from its best page) keeps the same rules and is within the gap too.
-    problem = random_problem(seed, variant=seed % 4)
+# The seeded problems of the bound checks: each variant on two seeds, and the variants whose priced
+# rules all bind (a required type of several rows, a per-type cap, every genre and three new items).
+BOUND_CASES = [(seed, seed % 4) for seed in range(8)] + [(2, 4), (3, 4), (2, 5), (7, 5)]
+
+
+@pytest.mark.parametrize(("seed", "variant"), BOUND_CASES)
+def test_the_decomposition_and_the_pulp_model_are_the_same_program(seed, variant):
+    # The PuLP model solved to optimality: the fast path's bound is computed and never below its optimum
+    # (started from that optimum, the decomposition bounds every page that keeps as much, so it must
+    # reach a bound), a page the fast path calls proven is within the gap of it, and the page
+    # optimize() returns (the fast path, then the model from its best page) keeps the same rules and is
+    # within the gap too.
+    problem = random_problem(seed, variant)
     model = build_page_problem(problem)
-    best = solve_page_model(model, node_limit=100_000, gap=1e-7)
+    best = solve_page_model(model, node_limit=100_000, round_limit=100_000, gap=1e-7)
     assert best.status == "optimal"
     optimum = page_objective(problem, best.placements)
+    bounded = decompose(problem, best.placements, gap=0.0)  # every step: the lowest bound it reaches
+    assert bounded.bound is not None and bounded.bound >= optimum - 1e-6
     fast = decompose(problem, greedy_page(problem), gap=GAP)
     assert fast.bound is None or fast.bound >= optimum - 1e-6
     pages = [optimize(problem).report]
-    if fast.proven:
-        pages.append(SolverReport("ilp", "optimal", page_objective(problem, fast.placements),
-                                  relaxations=unmet_constraints(problem, fast.placements)))  # fmt: skip
+    for result in (bounded, fast):
+        if result.proven:
+            pages.append(SolverReport("ilp", "optimal", page_objective(problem, result.placements),
+                                      relaxations=unmet_constraints(problem, result.placements)))  # fmt: skip
     for report in pages:
         assert report.objective >= optimum - GAP * abs(optimum) - 1e-6
         assert [r.constraint for r in report.relaxations] == [
             r.constraint for r in unmet_constraints(problem, best.placements)
         ]
         assert not {r.constraint for r in report.relaxations} - RELAXABLE
+
+
+def test_the_bound_cases_reach_every_priced_rule():
+    # What the bound checks rely on: the variants price a required type of several rows and a per-type
+    # cap, and their coverage rules bind (three new items and all five genres asked).
+    required, capped = Pieces(random_problem(2, 4)), Pieces(random_problem(2, 5))
+    assert required.required_types == ["genre"] and not required.forced
+    assert capped.capped_types == ["genre"]
+    assert (required.reachable_new, required.reachable_genres) == (3, 5)
 
 
 def test_the_decomposition_proves_pages_on_its_own():
@@ -397,7 +467,7 @@ def test_the_decomposition_proves_pages_on_its_own():
     ]
     problem = prepare_problem(rows, item_facts, layout(*carousels(4, 6), max_genre_share=0.5))
     fast = decompose(problem, greedy_page(problem), gap=GAP)
-    best = solve_page_model(build_page_problem(problem), node_limit=100_000, gap=1e-7)
+    best = solve_page_model(build_page_problem(problem), node_limit=100_000, round_limit=100_000, gap=1e-7)
     assert fast.proven and fast.bound >= page_objective(problem, best.placements) - 1e-6
     assert page_objective(problem, fast.placements) >= (1 - GAP) * page_objective(problem, best.placements)
 
@@ -418,3 +488,69 @@ def test_tiles_pinned_to_row_ids_take_those_rows_in_order(optimizer):
     assert page.report.relaxations == ()
     quarter = 1 + 0.5 + 0.25
     assert page.report.objective == pytest.approx(0.2 * quarter + 0.5 * 0.9 * quarter + 0.25 * 0.5 * quarter)
+
+
+def test_pages_from_the_mip_show_each_rows_cards_best_first(monkeypatch):
+    # Tied scores leave HiGHS free to seat a row's cards in any order (its slot order came back as
+    # (1, 3, 2)); candidates are sorted best score first, so the page shows them in candidate order.
+    rows = [row("top_picks", [1, 2, 3, 4], [1.0] * 4), row("trending", [1, 20, 21, 22], [1.0] * 4)]
+    problem = prepare_problem(rows, facts(), layout(*carousels(2)))
+    result = solve_page_model(build_page_problem(problem), node_limit=1000, round_limit=100_000, gap=1e-7)
+    assert [sorted(p.candidates) for p in result.placements] == [list(p.candidates) for p in result.placements]
+    monkeypatch.setattr(optimizer_module, "decompose", unproven)  # the MIP decides the page
+    page = optimize(problem)
+    for page_row in page.rows:
+        items = next(r.items for r in problem.rows if r.row_id == page_row.row_id)
+        shown_items = [item.item_id for item in page_row.items]
+        assert shown_items == sorted(shown_items, key=items.index)
+    assert page.report.objective == pytest.approx((1 + 1 / 2 + 1 / 4) * (1 + 1 / 2))
+
+
+def test_filling_a_tile_outranks_keeping_a_pin_in_the_decomposition():
+    # up_next keeps its pinned three-card tile only if the six-card tile stays empty (top picks, three
+    # items, fits nowhere else): filling every tile ranks above the pin, so the pin gives way.
+    rows = [row("up_next", [1, 2, 3, 4, 5, 6], [0.5] * 6), row("top_picks", [7, 8, 9], [0.9] * 3)]
+    page_layout = layout(Tile("carousel", 3, pinned="up_next"), Tile("carousel", 6))
+    for page in (solve(rows, page_layout), exact(rows, page_layout)):
+        assert shown(page) == [("top_picks", [7, 8, 9]), ("up_next", [1, 2, 3, 4, 5, 6])]
+        assert [(r.constraint, r.asked, r.got) for r in page.report.relaxations] == [("tiles[0].pinned", 1, 0)]
+        assert page.report.status == "optimal"
+        assert page.report.objective == pytest.approx(0.9 * (1 + 1 / 2 + 1 / 4) + 0.5 * (2 - 1 / 32) / 2)
+
+
+def test_the_solver_stops_on_a_round_count_never_on_the_clock(monkeypatch):
+    # A round cap of 1 ends the MIP at its first limit check: status limit, the message names both
+    # counts, the same page each time, never below the start; HiGHS is given no time limit.
+    monkeypatch.setattr(optimizer_module, "decompose", unproven)
+    problem = random_problem(2)
+    first, second = optimize(problem, round_limit=1), optimize(problem, round_limit=1)
+    assert first.report.status == "limit" and first.rows
+    assert first.report.message == (
+        f"not proven within {NODE_LIMIT} solver nodes / 1 solver rounds; the gap is the most any page could gain"
+    )
+    assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
+    best_baseline = max(optimize(problem, name).report.objective for name in ("greedy", "mmr"))
+    assert first.report.objective >= best_baseline - 1e-6
+    model = build_page_problem(problem)
+    solve_page_model(model, round_limit=1)
+    assert model.lp.solverModel.getOptionValue("time_limit")[1] == float("inf")
+
+
+def test_cards_by_assignment_gives_a_shared_item_where_it_is_worth_most():
+    # Item 1 is in both rows: on top (attention 1) it is worth 0.9, a tile down 1/2 · 0.8. Top picks
+    # keeping it: 0.9 + 0.5 / 2 + (0.7 + 0.1 / 2) / 2 = 1.525; trending taking it:
+    # 0.5 + 0.4 / 2 + (0.8 + 0.7 / 2) / 2 = 1.275. A bonus of 0.6 on item 3 brings it in instead of 2.
+    rows = [row("top_picks", [1, 2, 3], [0.9, 0.5, 0.4]), row("trending", [1, 4, 5], [0.8, 0.7, 0.1])]
+    problem = prepare_problem(rows, facts(), layout(*carousels(2, 2)))
+    assert cards_by_assignment(problem, {0: 0, 1: 1}, {}) == {0: [0, 1], 1: [1, 2]}
+    assert cards_by_assignment(problem, {0: 0, 1: 1}, {3: 0.6}) == {0: [0, 2], 1: [1, 2]}
+    same = prepare_problem([row("top_picks", [1, 2], [0.9, 0.5]), row("trending", [1, 2], [0.8, 0.7])], facts(),
+                           layout(*carousels(2, 2)))  # fmt: skip
+    assert cards_by_assignment(same, {0: 0, 1: 1}, {}) is None  # four cards, two items
+
+
+@pytest.mark.parametrize(("seed", "variant"), BOUND_CASES[:4])
+def test_the_decomposition_gives_the_same_page_and_bound_each_time(seed, variant):
+    problem = random_problem(seed, variant)
+    first, second = (decompose(problem, greedy_page(problem), gap=0.0) for _ in range(2))
+    assert first == second

@@ -6,8 +6,8 @@ from pagegen.rows import RowReason
 
 def _page(report: SolverReport, user_id: int | None = 5) -> Page:
     cards = (
-        PageItem(1, "Heat", 1995, ("Action", "Crime"), 0.9, 0.8, 0.6, 0.06, 0.5, False),
-        PageItem(2, "Alien", 1979, ("Horror",), 0.71234, 0.7, 0.5, 0.05, 0.4, False),
+        PageItem(1, "Heat", 1995, ("Action", "Crime"), 0.9, 0.8, 0.6, 0.06, 0.5, False, probability=0.04),
+        PageItem(2, "Alien", 1979, ("Horror",), 0.71234, 0.7, 0.5, 0.05, 0.4, False, probability=0.02),
     )
     row = PageRow(0, "carousel", 10, None, "top", "Top picks for you", RowReason("top_picks", "ease"), cards, 1.0)
     return Page(user_id, "Default streaming page", (row,), report)
@@ -26,6 +26,7 @@ def test_rows_cards_and_the_solver():
         "  Alien (1979) — Horror  [0.712]  ★ watched next (held out)",
         "",
         "ilp optimal, objective 30.7355, gap 0.33%",
+        f"{0.5 * 0.04 + 0.4 * 0.02:.3f} expected good picks seen (cards wanted × chance they are looked at)",
         "  greedy: objective 30.6630 (0.24% below)",
         "relaxed min_new_items: asked 10, got 7 (too few new items)",
         "proven by the decomposition",
@@ -35,4 +36,4 @@ def test_rows_cards_and_the_solver():
 def test_a_heuristic_page_for_a_new_user_has_no_gap():
     lines = format_page(_page(SolverReport("greedy", "heuristic", 2.5), user_id=None), "synth").splitlines()
     assert lines[0] == "Default streaming page for a new user on synth"
-    assert lines[-1] == "greedy heuristic, objective 2.5000" and "★" not in "".join(lines)
+    assert lines[-2] == "greedy heuristic, objective 2.5000" and "★" not in "".join(lines)

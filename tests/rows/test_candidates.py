@@ -8,9 +8,11 @@ import pytest
 from pagegen.data import SynthConfig, load_dataset, synthesize, write_dataset
 from pagegen.data import schema as S
 from pagegen.errors import ConfigError
-from pagegen.generators import EASE, Popularity, SASRec, Trending, build_training_data
+from pagegen.generators import EASE, Popularity, SASRec, Trending, Validation, build_training_data
+from pagegen.ranker import fit_ranker
+from pagegen.ranking import percentiles
 from pagegen.rows import RowBuilder, RowReason, RowRules, plain_title
-from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, GIVE_WAY, percentiles
+from pagegen.rows.candidates import EXPLORE_SHARE, GEM_POPULARITY, GIVE_WAY, popularity_tilt
 from pagegen.rows.requests import Intent
 
 
@@ -28,12 +30,38 @@ def built(tmp_path_factory):
         "popularity": Popularity().fit(data),
         "trending": Trending().fit(data),
     }
-    return data, RowBuilder(data, generators, per_row=12)
+    histories = [h for h in data.histories() if len(h) > 1]
+    validation = Validation([h[:-1] for h in histories], np.array([h[-1] for h in histories]))
+    return data, RowBuilder(data, generators, fit_ranker(generators, data, validation), per_row=12)
 
 
 def test_percentiles_known_answer():
     # the two 0.3s hold ranks 1 and 2 between them: each gets the middle, 1.5
     assert percentiles(np.array([0.1, 0.5, 0.3, 0.3])).tolist() == pytest.approx([0 / 3, 3 / 3, 1.5 / 3, 1.5 / 3])
+
+
+def test_every_row_scores_its_cards_with_the_rankers_probability(built):
+    # Rows differ in which items they hold (their theme), never in what a card is worth: the ranker's
+    # P(next item), so the optimizer can compare a trending card with a top pick.
+    data, builder = built
+    history = data.history(int(data.user_ids[7]))
+    candidates = builder.build(history)
+    probability = builder.probabilities(history)
+    assert probability[history].sum() == 0 and probability.sum() == pytest.approx(1.0)
+    assert candidates.probability.tolist() == pytest.approx(probability.tolist())
+    for row in candidates.rows:
+        expected = [float(probability[data.item_index(item)]) for item in row.items]
+        assert list(row.scores) == pytest.approx(expected, abs=1e-9), row.row_id
+    top = next(row for row in candidates.rows if row.row_id == "top_picks")
+    unseen = np.setdiff1d(np.arange(data.n_items), history)
+    assert top.scores[0] == pytest.approx(float(probability[unseen].max()))  # the best card of the page
+
+
+def test_the_popularity_slider_tilts_card_values_by_popularity():
+    # β = 1: an item at the 100th popularity percentile is worth e^(4 · 0.5) times its probability,
+    # one at the median exactly its probability, and β = −1 mirrors it.
+    assert popularity_tilt(np.array([1.0, 0.5, 0.0]), 1.0) == pytest.approx([np.exp(2.0), 1.0, np.exp(-2.0)])
+    assert popularity_tilt(1.0, -1.0) == pytest.approx(np.exp(-2.0))
 
 
 def test_rows_cover_the_row_types_and_never_show_seen_items(built):
@@ -59,6 +87,20 @@ def test_because_you_watched_anchors_on_the_latest_distinct_items(built):
         row.reason.anchor_item for row in builder.build(history).rows if row.reason.row_type == "because_you_watched"
     ]
     expected = list(dict.fromkeys(data.item_ids[history][::-1].tolist()))[:3]
+    assert anchors == expected
+
+
+def test_because_you_watched_anchors_only_on_items_the_layout_allows(built):
+    # A kids page never says "because you watched" a film it would not show.
+    data, builder = built
+    history = data.history(int(data.user_ids[1]))
+    genres = dict(zip(data.item_ids.tolist(), data.catalogue[S.GENRES].to_list(), strict=True))
+    latest = list(dict.fromkeys(data.item_ids[history][::-1].tolist()))
+    allowed = genres[latest[1]][0]  # the second-latest item's genre: the latest may lack it
+    rows = builder.build(history, rules=RowRules(allowed_genres=(allowed,))).rows
+    anchors = [row.reason.anchor_item for row in rows if row.reason.row_type == "because_you_watched"]
+    assert anchors and all(allowed in genres[anchor] for anchor in anchors)
+    expected = [item for item in latest if allowed in genres[item]][:3]
     assert anchors == expected
 
 
@@ -112,7 +154,7 @@ def test_plain_titles_come_from_the_reason():
 def test_missing_generators_are_named(built):
     data, _ = built
     with pytest.raises(ConfigError, match="candidate rows need the generators ease, trending"):
-        RowBuilder(data, {"popularity": Popularity().fit(data)})
+        RowBuilder(data, {"popularity": Popularity().fit(data)}, built[1].ranker)
 
 
 def test_rows_are_built_within_the_layouts_item_rules(built):
@@ -120,7 +162,7 @@ def test_rows_are_built_within_the_layouts_item_rules(built):
     history = data.history(int(data.user_ids[3]))
     rules = RowRules(allowed_genres=("Comedy",), min_relevance=0.6)
     candidates = builder.build(history, rules=rules, depth=8)
-    relevance = dict(zip(data.item_ids.tolist(), percentiles(builder._scores(history)[1]).tolist(), strict=True))
+    relevance = dict(zip(data.item_ids.tolist(), percentiles(builder.probabilities(history)).tolist(), strict=True))
     assert any(row.items for row in candidates.rows)  # the rules leave something to check
     for row in candidates.rows:
         assert len(row.items) <= 8
