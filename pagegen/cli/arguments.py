@@ -107,7 +107,7 @@ def page_arguments(parser: argparse.ArgumentParser, *, backend: str = DEFAULT_BA
         "--node-limit",
         type=positive_int,
         default=None,
-        help="branch-and-bound nodes for a page the decomposition leaves unproven (a count, so results repeat)",
+        help="branch-and-bound nodes for a page the decomposition finds no bound for (a count, so results repeat)",
     )
     backend_argument(parser, default=backend)
     parser.add_argument("--title-budget", type=positive_float, default=2.0, help="seconds for a page's titles")

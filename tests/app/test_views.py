@@ -64,9 +64,20 @@ def test_diversity_sweep_visits_and_marks_the_current_setting():
 
 def test_saved_reports_as_tables():
     table = views.optimizer_table(pages_report())
-    assert table["optimizer"].to_list() == ["ilp", "greedy", "mmr"] and table["hit"].to_list() == [0.6, 0.4, 0.2]
-    assert "relaxed_pages" not in table.columns
+    assert table["optimizer"].to_list() == ["ilp", "greedy", "mmr", "relevance_only"]
+    assert table["hit"].to_list() == [0.6, 0.4, 0.2, 0.7] and "relaxed_pages" not in table.columns
     views.optimizer_chart(table).to_dict()
+    # The reliability chart's points: the ILP pages' groups, predicted against observed.
+    report = dataclasses.replace(
+        pages_report(),
+        optimizers=tuple(
+            dataclasses.replace(r, reliability=((0.1, 0.08, 3), (0.3, 0.33, 2))) if r.optimizer == "ilp" else r
+            for r in pages_report().optimizers
+        ),
+    )
+    reliability = views.reliability_table(report)
+    assert reliability.rows() == [(0.1, 0.08, 3), (0.3, 0.33, 2)]
+    views.reliability_chart(reliability).to_dict()
     ease = EvaluationReport("ease", "synth", "leave-last-out", 5, {"ndcg@10": 0.2}, 1.0, 0.1)
     assert views.generator_table([ease]).row(0) == ("ease", 0.2, 1.0, 0.1)
 

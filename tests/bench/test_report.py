@@ -20,7 +20,7 @@ def _pages() -> PagesBench:
         dataset="ml-100k", layout="Default streaming page", users=200, rows_ms=TIMES, build_and_solve_ms=TIMES,
         statuses={"optimal": 200}, proven_share=0.995, proven_by_decomposition=150, pages_with_relaxations=3,
         ilp_minus_greedy_objective={"min": 0.0, "mean": 0.08}, all_users_seconds=22.1, all_users=943,
-        all_users_hit={"ilp_page": 0.593, "top_picks_alone": 0.55},
+        all_users_hit={"ilp_page": 0.593, "relevance_only": 0.55},
     )  # fmt: skip
 
 
@@ -56,7 +56,7 @@ def test_text_is_a_line_or_two_per_suite():
     )
     assert lines[2] == (
         "ILP − greedy objective: min 0.0, mean 0.08; pages for all 943 users 22.1 s on 2 workers (target ≤ 30 s); "
-        "hit 0.593 (top picks alone, as many items: 0.55)"
+        "hit 0.593 (relevance only, as many items: 0.55)"
     )
     assert len(lines) == 3 and format_bench(BenchReport(())) == ""
 
