@@ -195,7 +195,7 @@ class RowBuilder:
         counts = Counter(g for item in history.tolist() for g in self.genres[item] if g != S.UNKNOWN_GENRE)
         picked = list(dict.fromkeys(genres))
         counts.update({genre: len(history) + 1 for genre in picked})  # picked genres are never "unexplored"
-        for genre in (picked + [g for g, _ in counts.most_common() if g not in picked])[:GENRE_ROWS]:
+        for genre in self._genre_rows(picked, counts, unseen, rules):
             rows.append(
                 row(RowReason("genre", self.personal, genres=(genre,)), personal, unseen & self._in(genre), genre)
             )
@@ -403,6 +403,14 @@ class RowBuilder:
         scores = {name: g.score_histories([history])[0] for name, g in self.generators.items()}
         raw = {name: scores[name][None, :] for name in self.ranker.generator_names}
         return scores, self.ranker.probabilities(raw, [history])[0]
+
+    def _genre_rows(self, picked: list[str], counts: Counter, unseen: np.ndarray, rules: RowRules) -> list[str]:
+        """The genres of the "<genre> for you" rows: the picked ones, then the user's most watched, among
+        those with a tile's worth of items the page may show; then the layout's own allowed genres (a
+        kids page's rows stay about children's films when the user's history is about others)."""
+        ranked = picked + [g for g, _ in counts.most_common() if g not in picked] + list(rules.allowed_genres)
+        fillable = [g for g in dict.fromkeys(ranked) if (unseen & self._in(g)).sum() >= rules.tile_slots]
+        return fillable[:GENRE_ROWS]
 
     def _anchors(self, history: np.ndarray, allowed_genres: tuple[str, ...]) -> list[int]:
         """The items "because you watched" rows start from: the latest distinct items watched that EASE

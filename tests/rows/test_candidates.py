@@ -90,6 +90,19 @@ def test_because_you_watched_anchors_on_the_latest_distinct_items(built):
     assert anchors == expected
 
 
+def test_genre_rows_are_about_genres_that_can_fill_a_tile_the_layouts_own_after_the_users(built):
+    # A kids-like page (one allowed genre): the user's favourite genres hold few items of it, so their
+    # rows could never fill a tile; the row of the layout's own genre stands in.
+    data, builder = built
+    history = data.history(int(data.user_ids[2]))
+    catalogue = Counter(g for genres in data.catalogue[S.GENRES].to_list() for g in genres)
+    allowed = catalogue.most_common()[3][0]
+    rules = RowRules(allowed_genres=(allowed,), tile_slots=8)
+    genre_rows = [r for r in builder.build(history, rules=rules).rows if r.reason.row_type == "genre"]
+    assert genre_rows and all(len(row.items) >= 8 for row in genre_rows)
+    assert f"genre:{allowed}" in {row.row_id for row in genre_rows}
+
+
 def test_because_you_watched_anchors_only_on_items_the_layout_allows(built):
     # A kids page never says "because you watched" a film it would not show.
     data, builder = built
