@@ -29,6 +29,7 @@ from pagegen.layout import Layout
 from pagegen.layout.browsing import examination, tile_examination
 from pagegen.metrics import PageMetrics, bootstrap_interval, catalog_coverage, exposure_gini, page_metrics
 from pagegen.optimizer import NODE_LIMIT, OPTIMIZERS, Page, PageItem, PageRow, SolverReport, optimize
+from pagegen.ranking import percentiles
 from pagegen.rows import RowReason
 
 if TYPE_CHECKING:
@@ -321,6 +322,7 @@ def relevance_only_page(service: PageService, user_id: int, layout: Layout) -> P
     probable where the browsing model says a person looks most (the most any page can hold)."""
     history = service.history(user_id)
     probability = service.builder.probabilities(history)
+    relevance = percentiles(probability)  # the percentile the other pages' cards carry
     cards = sorted(
         ((t, s) for t, tile in enumerate(layout.tiles) for s in range(tile.slots)),
         key=lambda card: (-examination(layout, *card), card),
@@ -342,7 +344,7 @@ def relevance_only_page(service: PageService, user_id: int, layout: Layout) -> P
                 year=facts[item].year,
                 genres=facts[item].genres,
                 score=facts[item].probability,
-                relevance=1.0,
+                relevance=round(float(relevance[service.experiment.serving.item_index(item)]), 6),
                 popularity=facts[item].popularity,
                 popularity_bias=0.0,
                 attention=examination(layout, t, s),
@@ -362,7 +364,7 @@ def relevance_only_page(service: PageService, user_id: int, layout: Layout) -> P
     return Page(user_id=user_id, layout=layout.name, rows=tuple(rows), report=report)
 
 
-def row_value(row: PageRow) -> float:
+def shown_row_value(row: PageRow) -> float:
     """A shown row's worth along its tile (attention down the page aside): Σ card examination × value."""
     return sum(item.attention * item.score for item in row.items) / row.attention if row.attention else 0.0
 
@@ -371,12 +373,12 @@ def rows_out_of_order(page: Page, layout: Layout) -> bool:
     """Whether a free (unpinned) tile holds a row worth more than the free tile of the same size above it."""
     free = [row for row in page.rows if layout.tiles[row.tile].pinned is None] if page.rows else []
     return any(
-        upper.slots == lower.slots and row_value(lower) > row_value(upper) + 1e-12
+        upper.slots == lower.slots and shown_row_value(lower) > shown_row_value(upper) + 1e-12
         for upper, lower in itertools.pairwise(free)
     )
 
 
 def best_row_on_top(page: Page) -> bool:
     """Whether the page's top row is its most valuable one (ties count as on top)."""
-    values = [row_value(row) for row in page.rows]
+    values = [shown_row_value(row) for row in page.rows]
     return bool(values) and values[0] >= max(values) - 1e-12

@@ -1,11 +1,20 @@
 """The page evaluation's report: its JSON form (what the CLI prints and Insights reads back) and its text."""
 
+import dataclasses
 import json
 
 import pytest
 
-from pagegen.evaluation.pages import PagesReport, format_pages, load_pages
+from pagegen.evaluation.pages import (
+    PagesReport,
+    best_row_on_top,
+    format_pages,
+    load_pages,
+    relevance_only_page,
+    rows_out_of_order,
+)
 from pagegen.evaluation.reports import save_report
+from pagegen.layout import resolve_layout
 from tests.factories import pages_report
 
 # What `pagegen evaluate-pages --json` printed before the browsing model and the ranker: its carousel
@@ -63,3 +72,18 @@ def test_text_table():
     )
     assert "what the rules cost (relevance-only minus ILP): hit +0.1000" in format_pages(pages_report())
     assert lines[-1] == "ILP ≥ greedy on 5 of 5 users, mean objective gain 0.5000; ILP statuses {'optimal': 5}"
+
+
+def test_the_relevance_only_page_puts_the_most_probable_items_where_people_look_most(small_service):
+    layout = resolve_layout("mobile")  # four carousels of six: 24 cards
+    user = int(small_service.user_ids()[0])
+    page = relevance_only_page(small_service, user, layout)
+    probability = small_service.builder.probabilities(small_service.history(user))
+    best = sorted(probability.tolist(), reverse=True)[:24]
+    cards = sorted((item for row in page.rows for item in row.items), key=lambda item: -item.attention)
+    assert [item.probability for item in cards] == pytest.approx(best, abs=1e-9)  # best where looked at most
+    assert page.rows[0].items[0].probability == pytest.approx(best[0])
+    assert page.report.objective == pytest.approx(sum(i.attention * i.probability for i in cards), abs=1e-6)
+    assert not rows_out_of_order(page, layout) and best_row_on_top(page)
+    swapped = dataclasses.replace(page, rows=(page.rows[1], page.rows[0], *page.rows[2:]))
+    assert not best_row_on_top(swapped)
