@@ -22,10 +22,10 @@ from pagegen.data import schema as S
 from pagegen.errors import ConfigError
 from pagegen.generators.base import Generator
 from pagegen.generators.training import TrainingData
-from pagegen.ranker import RANKER, Ranker
+from pagegen.ranker import Ranker
 from pagegen.ranking import percentiles, popularity_percentiles
 from pagegen.rows.requests import Intent
-from pagegen.vocabulary import ASKED_ROW
+from pagegen.vocabulary import ASKED_ROW, RANKER
 
 ANCHORS = 3  # "because you watched X" rows, from the most recent distinct items
 GENRE_ROWS = 3  # "<genre> for you" rows, for the user's most watched genres
