@@ -25,6 +25,7 @@ from scipy.optimize import minimize
 
 from pagegen.errors import ArtifactError, ModelFitError
 from pagegen.files import atomic_path
+from pagegen.generators.artifacts import MODELS
 from pagegen.generators.base import Generator, Validation
 from pagegen.generators.training import TrainingData
 from pagegen.ranker.features import RANKED_GENERATORS, ItemTable, feature_names, features
@@ -156,7 +157,7 @@ def fit_ranker(
 
 
 def ranker_path(data_dir: Path, data: TrainingData) -> Path:
-    return data_dir / data.dataset / "models" / f"{RANKER}.{data.split}.json"
+    return data_dir / data.dataset / MODELS / f"{RANKER}.{data.split}.json"
 
 
 def fitted_on(generators: Mapping[str, Generator], data: TrainingData, digests: Mapping[str, str]) -> dict[str, Any]:
