@@ -66,11 +66,20 @@ class PageProblem:
 
     def tile_attention(self, tile: int) -> float:
         """The browsing model's P(the tile is looked at): attention down the page."""
-        return tile_examination(self.layout, tile)
+        return self._attention[0][tile]
 
     def slot_attention(self, slot: int) -> float:
         """The browsing model's P(a card is looked at, in a tile that is): attention along a tile."""
-        return slot_examination(self.layout, slot)
+        return self._attention[1][slot]
+
+    @functools.cached_property
+    def _attention(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Both attentions worked out once: the optimizer reads them for every card of every page it tries."""
+        widest = max((tile.slots for tile in self.tiles), default=0)
+        return (
+            tuple(tile_examination(self.layout, t) for t in range(len(self.tiles))),
+            tuple(slot_examination(self.layout, s) for s in range(widest)),
+        )
 
     def keeps_pin(self, row: int, tile: int) -> bool:
         """Whether row ``row`` is what tile ``tile`` is pinned to (or the tile is not pinned): a row type

@@ -18,7 +18,8 @@ from pagegen.optimizer.baselines import take_cards
 from pagegen.optimizer.page import Placement, best_page, better_rows_higher, row_value, shortfalls
 from pagegen.optimizer.problem import FORBIDDEN, Choices, PageProblem
 
-REORDERS = 3  # rounds of choosing cards for the rows' order, then ordering rows by their cards
+REORDERS = 1  # rounds of choosing cards for the rows' order, then ordering rows by their cards (a second and third
+# round added 0.01 % to a default page and 30 % to its solve; measured on 40 users)
 
 
 def repair(problem: PageProblem, choices: Choices, bonus: dict[int, float]) -> tuple[Placement, ...]:
