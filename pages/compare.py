@@ -7,7 +7,7 @@ import streamlit as st
 from pagegen.app import render, views
 from pagegen.app.sidebar import sidebar
 from pagegen.layout import effective_rule, slider_steps, snap
-from pagegen.optimizer import solver_line
+from pagegen.optimizer import plain_solver_line, solver_line
 from pagegen.vocabulary import OPTIMIZERS
 
 context = sidebar("compare")
@@ -62,6 +62,6 @@ st.html(render.STYLE)
 for column, name, page, held_out, outlined in zip(st.columns(2), names, pages, held_outs, differs, strict=True):
     with column:
         st.subheader(name)
-        st.caption(solver_line(page.report))
+        st.caption(plain_solver_line(page.report), help=solver_line(page.report))
         for block in render.page_html(page, held_out=held_out, highlight=outlined):
             st.html(block)

@@ -11,7 +11,7 @@ from pagegen.app import render
 from pagegen.app.caches import background_titler, title_backend
 from pagegen.app.sidebar import ask_for_a_row, clear_asks, sidebar
 from pagegen.app.titling import POLL_SECONDS, TitleJob, titles_now
-from pagegen.optimizer import solver_line
+from pagegen.optimizer import plain_solver_line, solver_line
 from pagegen.vocabulary import MAX_REQUEST_CHARS
 
 context = sidebar("home")
@@ -44,8 +44,10 @@ with st.sidebar:
 
 report = page.report
 st.caption(
-    f"{context.layout.name} · {solver_line(report)} · {(report.build_seconds + report.solve_seconds) * 1000:.0f} ms"
-    + (f" · {report.message}" if report.message else "")
+    f"{context.layout.name} · {plain_solver_line(report)} · {page.expected_good_picks:.2f} expected good picks seen"
+    f" · {(report.build_seconds + report.solve_seconds) * 1000:.0f} ms",
+    help=f"{solver_line(report)}{f'; {report.message}' if report.message else ''}. Expected good picks: the cards"
+    " this user would want, weighted by the chance they look at each (higher tiles and earlier cards more).",
 )
 if report.relaxations:
     relaxed = "; ".join(relaxation.describe() for relaxation in report.relaxations)

@@ -9,6 +9,7 @@ squeezing.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from html import escape
 
@@ -18,6 +19,7 @@ from pagegen.serving import Asked
 from pagegen.vocabulary import ASKED_ROW
 
 CARD_WIDTH = 172  # px: a carousel card; rows scroll sideways rather than squeeze cards
+MAX_CHIPS = 3  # genre chips on a card
 
 STYLE = f"""<style>
 .pg-row-head {{ display:flex; align-items:baseline; gap:.6rem; margin:.4rem 0 .3rem; }}
@@ -53,7 +55,7 @@ STYLE = f"""<style>
 .pg-banner .pg-card {{ flex:1 0 300px; width:auto; }}
 .pg-banner .pg-art {{ height:120px; font-size:1.2rem; }}
 .pg-history {{ display:flex; flex-direction:column; gap:.3rem; }}
-.pg-history .pg-card {{ width:auto; display:flex; }}
+.pg-history .pg-card {{ flex:0 0 auto; width:auto; display:flex; }}
 .pg-history .pg-art {{ flex:0 0 44px; height:44px; font-size:.7rem; padding:.2rem; }}
 .pg-history .pg-body {{ padding:.2rem .45rem; font-size:.74rem; }}
 </style>"""
@@ -88,7 +90,11 @@ def row_html(row: PageRow, *, held_out: int | None = None, highlight: frozenset[
         head += f'<p class="pg-asked">You asked: {escape(row.reason.request)}</p>'
     if row.order_note:
         head += f'<p class="pg-asked">{escape(row.order_note)}</p>'
-    cards = [card_html(item, row, hit=item.item_id == held_out, diff=item.item_id in highlight) for item in row.items]
+    themes = _row_genres(row)
+    cards = [
+        card_html(item, row, hit=item.item_id == held_out, diff=item.item_id in highlight, themes=themes)
+        for item in row.items
+    ]
     if row.kind == "hero":
         body = cards[0].replace('class="pg-card', 'class="pg-hero', 1)
     elif row.kind == "grid":
@@ -100,10 +106,16 @@ def row_html(row: PageRow, *, held_out: int | None = None, highlight: frozenset[
     return f'<section class="pg-row pg-kind-{row.kind}" data-row-id="{escape(row.row_id)}">{head}{body}</section>'
 
 
-def card_html(item: PageItem, row: PageRow, *, hit: bool = False, diff: bool = False) -> str:
+def card_html(
+    item: PageItem, row: PageRow, *, hit: bool = False, diff: bool = False, themes: Sequence[str] = ()
+) -> str:
+    """One card; its genre chips (at most ``MAX_CHIPS``) lead with the genres of ``themes`` (the row's,
+    most shared first), so a "1980s Horror" row's films show their Horror chip."""
     classes = "pg-card" + (" pg-hit" if hit else "") + (" pg-diff" if diff else "")
     year = f" · {item.year}" if item.year else ""
-    chips = "".join(f'<span class="pg-chip">{escape(genre)}</span>' for genre in item.genres[:3])
+    rank = {genre: i for i, genre in enumerate(themes)}
+    shown = sorted(item.genres, key=lambda genre: (rank.get(genre, len(rank)), genre))[:MAX_CHIPS]
+    chips = "".join(f'<span class="pg-chip">{escape(genre)}</span>' for genre in shown)
     parts = (
         f"row score {item.score:.2f} = fit {item.score - item.popularity_bias:.2f} + popularity bias "
         f"{item.popularity_bias:+.2f}; your relevance {item.relevance:.0%}; attention {item.attention:.2f}"
@@ -117,6 +129,13 @@ def card_html(item: PageItem, row: PageRow, *, hit: bool = False, diff: bool = F
         f'<div class="pg-bar" title="relevance {item.relevance:.0%}"><div style="width:{item.relevance:.0%}"></div></div>'
         f'<div class="pg-why">{escape(why(row, item))}</div></div></div>'
     )
+
+
+def _row_genres(row: PageRow) -> list[str]:
+    """The row's genres, those its reason names first, then by how many of its cards have them."""
+    counts = Counter(genre for item in row.items for genre in item.genres)
+    named = [genre for genre in row.reason.genres if genre in counts]
+    return named + sorted(set(counts) - set(named), key=lambda genre: (-counts[genre], genre))
 
 
 def history_html(items: Sequence[ItemFacts]) -> str:

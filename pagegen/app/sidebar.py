@@ -22,6 +22,7 @@ from pagegen.app.state import NEW_USER, SLIDER_SETTINGS, AppState, parse_user_id
 from pagegen.errors import PagegenError
 from pagegen.layout import (
     CONSTRAINT_RANGES,
+    SLIDER_LABELS,
     Layout,
     effective_rule,
     inactive_reason,
@@ -42,17 +43,6 @@ _PAGE_KEY = "pagegen.page"
 _SAVED_KEY = "pagegen.sidebar"
 _ASKS_KEY = "pagegen.asks"  # the session's requests, newest first: not a widget's, so kept across pages
 _SIDEBAR_KEYS = {"dataset", "user", "layout", "optimizer", "backend", "genres", "liked"}
-SLIDER_LABELS = {  # their steps are the values where the setting's rule changes (``slider_steps``)
-    "max_genre_share": "Diversity: max genre share per row",
-    "min_page_genres": "Genres the page covers (at least)",
-    "popularity_beta": "Popularity bias β (− long tail, + popular)",
-    "min_new_items": "Exploration: new items on the page (at least)",
-    "min_relevance_quantile": "Minimum personal relevance (percentile)",
-    "dedup_penalty": "Penalty per repeated item (soft de-duplication)",
-    "max_rows_per_type": "Rows of one type (at most)",
-    "rows": "Rows on the page",
-    "slots": "Cards per carousel",
-}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ act (more rows of one type than the row builder makes, more genres than the cata
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,26 @@ from pagegen.vocabulary import ASKED_ROW, MAX_ASKED
 SLIDER_RANGES = {**CONSTRAINT_RANGES, **PAGE_SIZE_RANGES}  # every slider's bounds, by setting name
 # The most rows of one type the row builder makes; every other type makes one row.
 ROWS_OF_TYPE = {"because_you_watched": ANCHORS, "genre": GENRE_ROWS, ASKED_ROW: MAX_ASKED}
+SLIDER_LABELS = {  # each slider's words in the sidebar, and each rule's when a page gives way on it
+    "max_genre_share": "Diversity: max genre share per row",
+    "min_page_genres": "Genres the page covers (at least)",
+    "popularity_beta": "Popularity bias β (− long tail, + popular)",
+    "min_new_items": "Exploration: new items on the page (at least)",
+    "min_relevance_quantile": "Minimum personal relevance (percentile)",
+    "dedup_penalty": "Penalty per repeated item (soft de-duplication)",
+    "max_rows_per_type": "Rows of one type (at most)",
+    "rows": "Rows on the page",
+    "slots": "Cards per carousel",
+}
+# The page rules that are not sliders, in the same words (``rule_label``).
+RULE_LABELS = {
+    **SLIDER_LABELS,
+    "required_row_types": "Rows the layout requires",
+    "pinned": "Rows the layout pins to a tile",
+    "fill_every_tile": "Every tile filled",
+    "asked_rows": "Rows you asked for",
+    "dedup": "No film twice on the page",
+}
 _DECIMALS = 4  # steps are written with this many decimals (a link holds 0.3334, not 0.3333333333333333)
 
 
@@ -90,6 +111,17 @@ def inactive_reason(setting: str, layout: Layout) -> str | None:
     if setting == "dedup_penalty" and layout.constraints.dedup == "hard":
         return "Only soft de-duplication repeats items; with hard de-duplication no card is ever charged."
     return None
+
+
+def rule_label(constraint: str) -> str:
+    """A rule's name as a person reads it, the slider's own label where it has one:
+    ``tiles[2].max_genre_share.Drama`` → "Diversity: max genre share per row (Drama, row 3)"."""
+    match = re.fullmatch(r"(?:tiles\[(\d+)\]\.)?(\w+?)(?:\.(.+))?", constraint)
+    if match is None or match[2] not in RULE_LABELS:
+        return constraint
+    tile, key, detail = match.groups()
+    where = [part for part in (detail and detail.replace("_", " "), tile and f"row {int(tile) + 1}") if part]
+    return f"{RULE_LABELS[key]} ({', '.join(where)})" if where else RULE_LABELS[key]
 
 
 def _genre_share(layout: Layout, share: float) -> tuple[tuple[Any, ...], str]:

@@ -32,6 +32,7 @@ from pagegen.optimizer.page import (
     better_rows_higher,
     format_page,
     page_objective,
+    plain_solver_line,
     solver_line,
     unmet_constraints,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "export_lp",
     "format_page",
     "optimize",
+    "plain_solver_line",
     "prepare_problem",
     "row_depth",
     "solver_line",

@@ -113,6 +113,20 @@ def solver_line(report: SolverReport) -> str:
     return f"{report.optimizer} {report.status}, objective {report.objective:.4f}{gap}"
 
 
+def plain_solver_line(report: SolverReport) -> str:
+    """How good the page is, in words a person reads without knowing the solver (the dashboard's caption;
+    ``solver_line`` and the report's message give the details)."""
+    if report.status == "heuristic":
+        return f"a quick {report.optimizer.upper()} page (a heuristic: not compared with the best possible)"
+    if report.status == "optimal":
+        return "the best possible page for these rules" + (
+            "" if not report.gap else f" (within {report.gap:.1%} of any other)"
+        )
+    if report.gap is not None and report.gap < 1:
+        return f"best page found, within {report.gap:.1%} of the best possible"
+    return "best page found (how close it is to the best possible is not known)"
+
+
 def format_page(page: Page, dataset: str, held_out: int | None = None) -> str:
     """The page as text: each row's title, kind and cards (the held-out next item starred), then how the
     optimizer did: its status, the baselines' shortfall, the rules it relaxed."""

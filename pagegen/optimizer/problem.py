@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pagegen.layout import Constraints, Layout, Tile, tile_genre_cap
+from pagegen.layout import Constraints, Layout, Tile, rule_label, tile_genre_cap
 from pagegen.layout.browsing import slot_examination, tile_examination
 from pagegen.rows import CandidateRow, ItemFacts
 from pagegen.vocabulary import ASKED_ROW, ROW_TYPES
@@ -47,8 +47,8 @@ class Relaxation:
     note: str
 
     def describe(self) -> str:
-        """One line for people, the same in the CLI and the dashboard."""
-        return f"{self.constraint}: asked {self.asked:g}, got {self.got:g} ({self.note})"
+        """One line for people, the same in the CLI and the dashboard: the rule in its slider's words."""
+        return f"{rule_label(self.constraint)}: asked {self.asked:g}, got {self.got:g} ({self.note})"
 
 
 @dataclass(frozen=True)

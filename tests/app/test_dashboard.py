@@ -102,7 +102,10 @@ def test_home_page_shows_the_users_rows_from_the_link(prepared):
     flat = [card for cards in rows for card in cards]
     assert len(flat) == len(set(flat))  # hard de-duplication
     assert app.title[0].value == "Home for user 3"
-    assert re.search(r"· ilp (optimal|bounded), objective ", app.caption[0].value)
+    assert re.search(
+        r"· (the best possible page|best page found, within [0-9.]+% of the best possible) · ", app.caption[0].value
+    )
+    assert "optimal" not in app.caption[0].value and "objective" not in app.caption[0].value
     assert any("pg-history" in block.value for block in app.sidebar.get("html"))  # the history strip
 
 
@@ -168,7 +171,7 @@ def test_bad_settings_in_the_link_are_named_and_ignored(prepared):
 def test_infeasible_settings_give_the_relaxed_page_with_a_notice(prepared):
     # A floor that 6 of the 120 items pass, for 80 cards: it gives way, and the page says so.
     app = _app(user="3", min_relevance_quantile="0.95")
-    assert "Relaxed to fit the page: min_relevance_quantile: asked 0.95" in app.info[0].value
+    assert "Relaxed to fit the page: Minimum personal relevance (percentile): asked 0.95" in app.info[0].value
     assert _card_ids(app)
 
 

@@ -37,6 +37,22 @@ def test_card_shows_title_year_genres_relevance_why_and_score_parts():
     assert "ease" in html and "title: template" in html  # source and title badges
 
 
+def test_a_card_leads_with_the_genre_its_row_is_about():
+    """Evil Dead II in "1980s Horror": alphabetically its Horror chip would come fourth, after the cut."""
+    film = dataclasses.replace(card_item(7, "Evil Dead II (1987)"), genres=("Action", "Adventure", "Comedy", "Horror"))
+    row = dataclasses.replace(
+        card_row("carousel", 1), reason=RowReason("genre", "ease", genres=("Horror",)), items=(film,)
+    )
+    chips = re.findall(r'class="pg-chip">([^<]*)<', render.row_html(row))
+    assert chips == ["Horror", "Action", "Adventure"]
+    plain = dataclasses.replace(card_row("carousel", 2), items=(film, dataclasses.replace(film, item_id=8)))
+    assert re.findall(r'class="pg-chip">([^<]*)<', render.row_html(plain))[:3] == ["Action", "Adventure", "Comedy"]
+
+
+def test_sidebar_history_cards_do_not_take_a_carousel_card_s_basis():
+    assert ".pg-history .pg-card {{ flex:0 0 auto;".replace("{{", "{") in render.STYLE
+
+
 def test_the_held_out_item_and_differences_are_marked():
     (html,) = render.page_html(cards_page(card_row("carousel", 3)), held_out=101, highlight=frozenset({102}))
     assert html.count("pg-hit") == 2 and "watched next" in html  # the card's class and its mark

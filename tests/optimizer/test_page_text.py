@@ -1,6 +1,7 @@
 """A page as the ``pagegen page`` command prints it: rows and cards, then how the optimizer did."""
 
-from pagegen.optimizer import Page, PageItem, PageRow, Relaxation, SolverReport, format_page
+from pagegen.layout import rule_label
+from pagegen.optimizer import Page, PageItem, PageRow, Relaxation, SolverReport, format_page, plain_solver_line
 from pagegen.rows import RowReason
 
 
@@ -28,7 +29,7 @@ def test_rows_cards_and_the_solver():
         "ilp optimal, objective 30.7355, gap 0.33%",
         f"{0.5 * 0.04 + 0.4 * 0.02:.3f} expected good picks seen (cards wanted × chance they are looked at)",
         "  greedy: objective 30.6630 (0.24% below)",
-        "relaxed min_new_items: asked 10, got 7 (too few new items)",
+        "relaxed Exploration: new items on the page (at least): asked 10, got 7 (too few new items)",
         "proven by the decomposition",
     ]
 
@@ -37,3 +38,21 @@ def test_a_heuristic_page_for_a_new_user_has_no_gap():
     lines = format_page(_page(SolverReport("greedy", "heuristic", 2.5), user_id=None), "synth").splitlines()
     assert lines[0] == "Default streaming page for a new user on synth"
     assert lines[-2] == "greedy heuristic, objective 2.5000" and "★" not in "".join(lines)
+
+
+def test_the_dashboard_says_how_good_the_page_is_in_plain_words():
+    """ "optimal" beside a gap read as a contradiction: each status in words, the gap as "within"."""
+    assert plain_solver_line(SolverReport("ilp", "optimal", 1.0, gap=0.0)) == "the best possible page for these rules"
+    assert plain_solver_line(SolverReport("ilp", "bounded", 1.0, gap=0.0123)) == (
+        "best page found, within 1.2% of the best possible"
+    )
+    assert plain_solver_line(SolverReport("ilp", "limit", 1.0, gap=3.0)).endswith("is not known)")
+    assert plain_solver_line(SolverReport("ilp", "unproven", 1.0)).endswith("is not known)")
+    assert "heuristic" in plain_solver_line(SolverReport("mmr", "heuristic", 1.0))
+
+
+def test_rules_read_in_the_sliders_words():
+    assert rule_label("tiles[2].max_genre_share.Drama") == "Diversity: max genre share per row (Drama, row 3)"
+    assert rule_label("max_rows_per_type.because_you_watched") == "Rows of one type (at most) (because you watched)"
+    assert rule_label("fill_every_tile") == "Every tile filled"
+    assert rule_label("something_new") == "something_new"  # a rule without words keeps its name
