@@ -337,12 +337,24 @@ class PageService:
         return optimize(problem, optimizer, compare=compare, node_limit=node_limit)
 
     def title(
-        self, page: Page, backend: Backend, *, budget: float = DEFAULT_BUDGET, generate: bool = True
+        self,
+        page: Page,
+        backend: Backend,
+        *,
+        budget: float = DEFAULT_BUDGET,
+        generate: bool = True,
+        remember_misses: bool = True,
     ) -> tuple[Page, TitleReport]:
         """The page's rows titled by ``backend`` (validated, cached, within ``budget`` seconds); from the
         cache alone when not ``generate`` (see ``title_page``)."""
         return title_page(
-            page, backend, cache=self.title_cache, catalogue=self.catalogue_titles, budget=budget, generate=generate
+            page,
+            backend,
+            cache=self.title_cache,
+            catalogue=self.catalogue_titles,
+            budget=budget,
+            generate=generate,
+            remember_misses=remember_misses,
         )
 
 

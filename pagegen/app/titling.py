@@ -26,6 +26,9 @@ from pagegen.optimizer import Page
 Titles = tuple[Page, TitleReport]
 MAX_STALE = 16  # pages no session waits for any more, kept queued; beyond it the oldest are dropped
 POLL_SECONDS = 0.5  # how often a page waiting for its titles looks for them
+# A page's titles in the background: the page is on screen already, so the budget only stops a model that
+# hangs; the 2 s a page waits elsewhere left 5 of 8 rows of a default page with their templates.
+BACKGROUND_BUDGET = 30.0
 JOB_KEY = "pagegen.titles.job"  # in a session's state: the key and future titles of the page it shows
 SESSION_KEY = "pagegen.titles.session"  # in a session's state: the token that names it to the titler
 
@@ -102,7 +105,9 @@ class BackgroundTitler:
             if future.set_running_or_notify_cancel():  # False: whoever holds the future cancelled it
                 try:
                     self._warm(job.backend)
-                    future.set_result(job.title(job.page, job.backend))
+                    future.set_result(
+                        job.title(job.page, job.backend, budget=BACKGROUND_BUDGET, remember_misses=False)
+                    )
                 except Exception as error:  # one page's failure is that page's, never the worker's
                     future.set_exception(error)
             with self._changed:

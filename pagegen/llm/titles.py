@@ -145,10 +145,13 @@ def title_page(
     catalogue: Sequence[str] = (),
     budget: float = DEFAULT_BUDGET,
     generate: bool = True,
+    remember_misses: bool = True,
 ) -> tuple[Page, TitleReport]:
     """The page with each row titled by ``backend`` where a valid answer came in time, else by its
     template (the row says which, and why). ``generate`` False takes titles from the cache only: the
-    model is not asked, rows it has not titled yet are ``PENDING``, and no failure is remembered."""
+    model is not asked, rows it has not titled yet are ``PENDING``, and no failure is remembered.
+    Without ``remember_misses`` a row not titled in time is asked again next time (the dashboard's
+    background titler: a miss there costs nobody a wait, so it is never taken as the final word)."""
     started = time.perf_counter()
     cache = cache if cache is not None else TitleCache()
     titled = [i for i, row in enumerate(page.rows) if row.reason.row_type != ASKED_ROW]
@@ -178,7 +181,7 @@ def title_page(
         for index, text in zip(missing, generated, strict=True):
             if text is not None:
                 answers[index] = (text, "model")
-            elif not notice:
+            elif not notice and remember_misses:
                 cache.put(backend.model_name, prompts[index], TIMED_OUT)
     rows, taken, counts = [], [row.title for row in page.rows if row.reason.row_type == ASKED_ROW], Counter()
     for index, row in enumerate(page.rows):

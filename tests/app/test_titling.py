@@ -47,7 +47,7 @@ class Gate:
         self.order, self.fail = [], fail
         self.started, self.release = threading.Event(), threading.Event()
 
-    def __call__(self, page, backend, *, generate=True):
+    def __call__(self, page, backend, **_options):
         self.order.append(page.user_id)
         self.started.set()
         assert self.release.wait(WAIT)
@@ -170,7 +170,28 @@ def test_a_failed_job_is_said_once_and_not_submitted_again():
 def _failing_or_cached(gate: Gate):
     """``gate`` for the job, ``title_page`` from an empty cache for the look before it."""
 
-    def title(page, backend, *, generate=True):
+    def title(page, backend, *, generate=True, **_options):
         return gate(page, backend) if generate else title_page(page, backend, generate=False)
 
     return title
+
+
+def test_a_title_the_model_missed_in_the_background_is_asked_for_again_not_remembered(tmp_path):
+    """A miss used to be remembered for a minute ("(remembered)"): the rows kept their templates on every
+    later look. In the background nobody waits, so the next look submits the page again."""
+
+    class Late(Backend):
+        def generate(self, prompts, *, deadline, max_words):
+            self.calls += 1
+            return [None] * len(prompts)  # the deadline passed before any answer
+
+    backend, cache = Late(), TitleCache(tmp_path / "titles.json")
+    service_title = functools.partial(title_page, cache=cache, catalogue=CATALOGUE)
+    titler = BackgroundTitler()
+    job = TitleJob(make_page(), backend, service_title)
+    first = titles_now(job, titler, {})
+    first.job.result(WAIT)
+    later = titles_now(job, titler, {})  # another visit of the same page
+    assert [r.title_note for r in later.page.rows] == [titles.PENDING] * 2 and later.job is not None
+    later.job.result(WAIT)
+    assert backend.calls == 2 and not cache.failures
