@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pagegen.llm.foreground import FOREGROUND
+
 st.set_page_config(page_title="pagegen", page_icon=":material/movie:", layout="wide")
 
 navigation = st.navigation(
@@ -13,4 +15,5 @@ navigation = st.navigation(
         st.Page("pages/history.py", title="User history", icon=":material/history:"),
     ]
 )
-navigation.run()
+with FOREGROUND.running():  # the background titler waits while a page is drawn
+    navigation.run()

@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from pagegen.bench.app import without_title_cache
+from pagegen.data import resolve_data_dir
+from pagegen.data.store import DATA_DIR_ENV
 from pagegen.llm.titles import PENDING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +58,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=0, help="concurrent sessions opened at the end (0: none)")
     parser.add_argument("--json", action="store_true", help="only the JSON report")
     args = parser.parse_args()
-    with _server() as (url, server):
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _server(without_title_cache(resolve_data_dir().resolve(), args.dataset, Path(scratch))) as (url, server),
+    ):
         report = _one_person(url, args.dataset, args.user, args.switch_to, quiet=args.json)
         if args.sessions:
             report["sessions"] = _many(url, args.dataset, args.sessions, server)
@@ -64,7 +70,9 @@ def main() -> None:
 
 
 @contextlib.contextmanager
-def _server() -> Iterator[tuple[str, subprocess.Popen]]:
+def _server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The dashboard on a free loopback port over ``data_dir`` (a copy of the data without its titles, so
+    the model's titles are timed, not an earlier run's)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -72,7 +80,7 @@ def _server() -> Iterator[tuple[str, subprocess.Popen]]:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(),
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, DATA_DIR_ENV: str(data_dir)},
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120

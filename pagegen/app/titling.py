@@ -105,9 +105,7 @@ class BackgroundTitler:
             if future.set_running_or_notify_cancel():  # False: whoever holds the future cancelled it
                 try:
                     self._warm(job.backend)
-                    future.set_result(
-                        job.title(job.page, job.backend, budget=BACKGROUND_BUDGET, remember_misses=False)
-                    )
+                    future.set_result(job.title(job.page, job.backend, budget=BACKGROUND_BUDGET, remember_misses=False))
                 except Exception as error:  # one page's failure is that page's, never the worker's
                     future.set_exception(error)
             with self._changed:

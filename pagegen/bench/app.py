@@ -83,7 +83,7 @@ def bench_app(
         f"print(json.dumps(app_session({dataset!r}, {user}, {moves})))"
     )
     with tempfile.TemporaryDirectory(prefix="pagegen-bench-app-") as scratch:
-        untitled = _without_title_cache(data_dir.resolve(), dataset, Path(scratch))
+        untitled = without_title_cache(data_dir.resolve(), dataset, Path(scratch))
         env = {**os.environ, DATA_DIR_ENV: str(untitled)}
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -103,7 +103,7 @@ def bench_app(
     )
 
 
-def _without_title_cache(data_dir: Path, dataset: str, scratch: Path) -> Path:
+def without_title_cache(data_dir: Path, dataset: str, scratch: Path) -> Path:
     """``scratch`` made a data directory linking everything in ``data_dir`` but the dataset's title cache:
     the dashboard starts with no titles, and the bench's titles stay out of the real cache."""
     for entry in data_dir.iterdir():

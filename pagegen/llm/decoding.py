@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pagegen.llm.foreground import FOREGROUND
 from pagegen.llm.title_rules import TitleFacts, validate_title
 
 
@@ -139,6 +140,7 @@ def sample_titles(
     active = candidates
     head = model.get_output_embeddings()
     while time.perf_counter() < deadline:
+        FOREGROUND.wait_until_idle()  # a page a person waits for goes first (the dashboard's titler)
         keep = [i for i, c in enumerate(active) if not c.done]
         if not keep:
             break

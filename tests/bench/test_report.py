@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from pagegen.bench import BenchReport, format_bench
-from pagegen.bench.app import AppBench, _without_title_cache
+from pagegen.bench.app import AppBench, without_title_cache
 from pagegen.bench.data import FetchBench, bench_synth
 from pagegen.bench.pages import PagesBench
 from pagegen.bench.timing import Spread, spread
@@ -67,7 +67,7 @@ def test_the_app_suite_reads_the_data_but_not_its_title_cache(tmp_path):
         (data_dir / path).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / path).write_text(path)
     scratch.mkdir()
-    untitled = _without_title_cache(data_dir, "ml-100k", scratch)
+    untitled = without_title_cache(data_dir, "ml-100k", scratch)
     assert sorted(p.name for p in untitled.iterdir()) == ["llm", "ml-100k", "synth"]
     assert sorted(p.name for p in (untitled / "ml-100k").iterdir()) == ["manifest.json", "models"]
     assert (untitled / "ml-100k" / "models" / "ease.npz").read_text() == "ml-100k/models/ease.npz"
