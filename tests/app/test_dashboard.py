@@ -195,7 +195,7 @@ def test_titles_come_in_the_background_and_take_their_rows_in_place(prepared, mo
     come once that page is done, validated, in the rows the page drew with templates."""
     let_go = threading.Event()
 
-    def another_visitors_page(page, backend, *, generate=True):
+    def another_visitors_page(page, backend, **_options):
         assert let_go.wait(60)
         return page, TitleReport(backend.name, 0.0, 0, 0, len(page.rows))
 
