@@ -91,7 +91,8 @@ def cached_page(dataset: str, data_dir: str, layout: Layout, request: PageReques
     """A page by its inputs, with a row for each of its asks on top (none without asks: ``asked`` is then
     empty); moving a slider back to a value seen before answers from here."""
     service = page_service(dataset, data_dir, data.store.dataset_version(Path(data_dir), dataset))
-    arguments = dict(optimizer=request.optimizer, liked=request.liked, genres=request.genres)
+    # No baselines compared: the dashboard shows none, and the page is the same without them.
+    arguments = dict(optimizer=request.optimizer, liked=request.liked, genres=request.genres, compare=False)
     if not request.asks:
         return AskedPage(service.page(request.user_id, layout, dict(request.settings), **arguments), ())
     reader = request_backend(request.reader, data_dir)

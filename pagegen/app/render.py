@@ -170,8 +170,9 @@ def why(row: PageRow, item: PageItem) -> str:
 def asked_lines(asked: Asked) -> list[str]:
     """One request as Home lists it above the rows: what was asked, the row it gave and who read it, then
     what was not understood or given way on. Plain text, for ``st.text``: Streamlit's markdown would
-    still make links and icons of a request's words, escaped or not."""
-    said = f"You asked: {asked.request} → {asked.title} (read by {asked.understanding.parser})"
+    still make links and icons of a request's words, escaped or not. The row itself says "You asked: …",
+    so this line does not say it again."""
+    said = f"Request “{asked.request}” gave the row “{asked.title}” (read by {asked.understanding.parser})"
     return [said, *(f"· {note}" for note in asked.notes)]
 
 

@@ -205,7 +205,7 @@ def test_a_request_typed_into_the_chat_input_puts_its_row_on_top_in_chromium(app
             "() => document.querySelector('[data-row-id]')?.dataset.rowId === 'asked:0'", timeout=60_000
         )
         assert page.evaluate("() => new URL(location.href).searchParams.getAll('ask')") == ["comedy films"]
-        said = page.get_by_text("You asked: comedy films → Comedy (read by rules)")
+        said = page.get_by_text("Request “comedy films” gave the row “Comedy” (read by rules)")
         first = page.locator("[data-row-id]").first
         assert first.locator(".pg-row-title").inner_text() == "Comedy"
         assert first.locator(".pg-asked").inner_text() == "You asked: comedy films"

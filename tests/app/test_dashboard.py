@@ -386,8 +386,9 @@ def test_asking_for_a_row_puts_it_on_top_and_in_the_link_until_cleared(prepared)
     assert app.query_params["ask"] == "horror films"
     assert _row_ids(app)[0] == "asked:0" and _row_titles(app)[0] == "Horror"
     assert '<p class="pg-asked">You asked: horror films</p>' in _row_blocks(app)[0]
-    (said,) = [text.value for text in app.text if text.value.startswith("You asked")]
-    assert said.startswith("You asked: horror films → Horror (read by rules)")
+    (said,) = [text.value for text in app.text if text.value.startswith("Request")]
+    assert said.startswith("Request “horror films” gave the row “Horror” (read by rules)")
+    assert not any("You asked" in text.value for text in app.text)  # the row says it, once
     app.chat_input(key="home.ask").set_value("comedy").run()  # the newest on top, the first below it
     assert app.query_params["ask"] == ["comedy", "horror films"]
     assert _row_ids(app)[:2] == ["asked:0", "asked:1"] and _row_titles(app)[:2] == ["Comedy", "Horror"]
@@ -419,5 +420,5 @@ def test_a_hostile_request_is_only_ever_shown_as_text(prepared):
     app = _app(user="3", backend="template", ask=hostile)
     assert _row_ids(app)[0] == "asked:0"
     assert "<img" not in "".join(_row_blocks(app)) and "You asked: &lt;img src=x onerror=&quot;" in _row_blocks(app)[0]
-    (said,) = [text.value for text in app.text if text.value.startswith("You asked")]  # st.text: no markdown
-    assert said.startswith(f"You asked: {hostile} → ")
+    (said,) = [text.value for text in app.text if text.value.startswith("Request")]  # st.text: no markdown
+    assert said.startswith(f"Request “{hostile}” gave the row “")

@@ -95,5 +95,5 @@ def test_every_row_type_has_a_why():
 def test_a_request_is_listed_as_plain_text_with_its_notes():
     hostile = "[click](http://evil.example) :material/home: <i>hi</i>"
     asked = Asked(hostile, "asked:0", "Horror", Understanding(Intent(), "rules"), ("no film called 'Alein'",))
-    said = f"You asked: {hostile} → Horror (read by rules)"
+    said = f"Request “{hostile}” gave the row “Horror” (read by rules)"
     assert render.asked_lines(asked) == [said, "· no film called 'Alein'"]  # for st.text: no markdown
