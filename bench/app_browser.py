@@ -17,23 +17,17 @@ page, each one's slider p95, and the server's memory. Prints one JSON object; th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import psutil
 
-from pagegen.bench.app import without_title_cache
+from pagegen.bench.app import served_dashboard, without_title_cache
 from pagegen.data import resolve_data_dir
 from pagegen.data.store import DATA_DIR_ENV
 from pagegen.llm.titles import PENDING
@@ -58,46 +52,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=0, help="concurrent sessions opened at the end (0: none)")
     parser.add_argument("--json", action="store_true", help="only the JSON report")
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        _server(without_title_cache(resolve_data_dir().resolve(), args.dataset, Path(scratch))) as (url, server),
-    ):
-        report = _one_person(url, args.dataset, args.user, args.switch_to, quiet=args.json)
-        if args.sessions:
-            report["sessions"] = _many(url, args.dataset, args.sessions, server)
+    with tempfile.TemporaryDirectory() as scratch:
+        # A copy of the data without its titles, so the model's titles are timed, not an earlier run's.
+        (Path(scratch) / "data").mkdir()
+        data_dir = without_title_cache(resolve_data_dir().resolve(), args.dataset, Path(scratch) / "data")
+        with served_dashboard({DATA_DIR_ENV: str(data_dir)}, Path(scratch) / "streamlit.log") as (url, pid):
+            report = _one_person(url, args.dataset, args.user, args.switch_to, quiet=args.json)
+            if args.sessions:
+                report["sessions"] = _many(url, args.dataset, args.sessions, pid)
     report["targets_ms"] = TARGETS_MS
     print(json.dumps(report, indent=2))
-
-
-@contextlib.contextmanager
-def _server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """The dashboard on a free loopback port over ``data_dir`` (a copy of the data without its titles, so
-    the model's titles are timed, not an earlier run's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, DATA_DIR_ENV: str(data_dir)},
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"streamlit did not start:\n{log.read()[-2000:]}") from None
-                time.sleep(0.3)
-        try:
-            yield url, server
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def _browser(playwright):
@@ -195,7 +159,7 @@ def _one_person(url: str, dataset: str, user: int, switch_to: list[int], *, quie
     }
 
 
-def _many(url: str, dataset: str, sessions: int, server: subprocess.Popen) -> dict:
+def _many(url: str, dataset: str, sessions: int, server_pid: int) -> dict:
     """``sessions`` people opening Home at once, each moving the slider three times."""
     from playwright.sync_api import sync_playwright
 
@@ -218,7 +182,7 @@ def _many(url: str, dataset: str, sessions: int, server: subprocess.Popen) -> di
         thread.start()
     for thread in threads:
         thread.join()
-    process = psutil.Process(server.pid)
+    process = psutil.Process(server_pid)
     memory = process.memory_info().rss + sum(child.memory_info().rss for child in process.children(recursive=True))
     moves = [ms for result in results for ms in result.get("slider_ms", [])]
     return {

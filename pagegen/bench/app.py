@@ -9,15 +9,19 @@ is pending.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -101,6 +105,38 @@ def bench_app(
         titles_after_move_ms=spread(timings["titles_after_move_ms"]),
         slider_rerun_warm_ms=spread(timings["slider_rerun_warm_ms"]),
     )
+
+
+@contextlib.contextmanager
+def served_dashboard(env: Mapping[str, str], log: Path, *, start_seconds: float = 120) -> Iterator[tuple[str, int]]:
+    """The dashboard served by `streamlit run` on a free loopback port with ``env`` added to this process's
+    environment, its output in ``log``: its URL and process id once it answers its health check; stopped
+    on exit. A real browser drives it (the browser tests, ``bench/app_browser.py``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_SCRIPT), "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=DASHBOARD_SCRIPT.parent, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + start_seconds
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}") from None
+                    time.sleep(0.3)
+            yield url, server.pid
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def without_title_cache(data_dir: Path, dataset: str, scratch: Path) -> Path:

@@ -38,10 +38,10 @@ class Foreground:
                 if not self._running:
                     self._idle.notify_all()
 
-    def wait_until_idle(self) -> bool:
-        """Block while a foreground run is in progress, at most ``max_pause`` seconds; whether it is idle."""
+    def wait_until_idle(self) -> None:
+        """Block while a foreground run is in progress, at most ``max_pause`` seconds."""
         with self._idle:
-            return self._idle.wait_for(lambda: not self._running, self.max_pause)
+            self._idle.wait_for(lambda: not self._running, self.max_pause)
 
 
 FOREGROUND = Foreground()  # the process's one: the dashboard's script runs and its background titler

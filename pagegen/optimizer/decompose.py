@@ -29,7 +29,7 @@ from pagegen.optimizer.page import (
 )
 from pagegen.optimizer.pricing import Pieces, Prices, subgradient
 from pagegen.optimizer.problem import Choices, PageProblem
-from pagegen.optimizer.repair import as_shown, repair
+from pagegen.optimizer.repair import as_shown, repair, within_type_caps
 
 ITERATIONS = 80  # subgradient steps at most: the median default page's bound is within ~1.2 % by then (see README)
 SEARCH = 30  # steps to find a page that keeps every rule it can before the bound is worth computing
@@ -125,31 +125,30 @@ def _promising_exchanges(problem: PageProblem, pieces: Pieces, page: tuple[Place
     """The exchanges of one shown row for one not shown that keep the row-type rules, as priced pages
     (the new row's best cards first), the ``EXCHANGE_TRIES`` that gain the most on free cards."""
     shown_rows = [p.row for p in page]
-    types = Counter(problem.rows[r].reason.row_type for r in shown_rows)
-    required = set(problem.constraints.required_row_types) & set(types)
+    required = set(problem.constraints.required_row_types)
     on_page = Counter(problem.rows[p.row].items[k] for p in page for k in p.candidates)
     ranked = []
     for placement in page:
-        out_type = problem.rows[placement.row].reason.row_type
         slots = problem.tiles[placement.tile].slots
+        others = [r for r in shown_rows if r != placement.row]
+        still_required = required & {problem.rows[r].reason.row_type for r in shown_rows}
         elsewhere = list(on_page - Counter(problem.rows[placement.row].items[k] for k in placement.candidates))
         before = row_value(problem, placement.row, placement.candidates)
         for r in range(len(problem.rows)):
-            kind = problem.rows[r].reason.row_type
             if r in shown_rows or not pieces.allowed[r, placement.tile]:
                 continue
-            if kind != out_type and (
-                types[kind] >= problem.constraints.max_rows_per_type or (out_type in required and types[out_type] == 1)
-            ):
+            rows = [*others, r]
+            if not within_type_caps(problem, rows) or not still_required <= {
+                problem.rows[q].reason.row_type for q in rows
+            }:
                 continue
             cards = take_cards(problem, r, slots, list(range(len(problem.rows[r].items))), elsewhere)
             gain = problem.tile_attention(placement.tile) * (row_value(problem, r, cards) - before)
             ranked.append((-gain, placement.tile, r))
     ranked.sort()
-    top = tuple(range(max(t.slots for t in problem.tiles)))
     return [
         [
-            (p.tile, r, top[: problem.tiles[p.tile].slots]) if p.tile == tile else (p.tile, p.row, p.candidates)
+            (p.tile, r, tuple(range(problem.tiles[p.tile].slots))) if p.tile == tile else (p.tile, p.row, p.candidates)
             for p in page
         ]
         for _, tile, r in ranked[:EXCHANGE_TRIES]

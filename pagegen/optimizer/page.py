@@ -120,7 +120,7 @@ def plain_solver_line(report: SolverReport) -> str:
         return f"a quick {report.optimizer.upper()} page (a heuristic: not compared with the best possible)"
     if report.status == "optimal":
         return "the best possible page for these rules" + (
-            "" if not report.gap else f" (within {report.gap:.1%} of any other)"
+            "" if not report.gap else f" (proven to within {report.gap:.1%})"
         )
     if report.gap is not None and report.gap < 1:
         return f"best page found, within {report.gap:.1%} of the best possible"

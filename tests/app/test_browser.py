@@ -3,21 +3,16 @@
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from pagegen.bench.app import served_dashboard
 from pagegen.cli import main
 from pagegen.llm.titles import PENDING
 from tests.loopback import server_url, titling_ollama
 
 CHROMIUM = Path("/usr/bin/chromium")
-APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,12 +22,6 @@ pytestmark = [
         reason="Debian chromium is not installed (apt-get install chromium)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,30 +39,11 @@ def app_url(data_dir, tmp_path, ollama):
     assert main(synth) == 0
     small_sasrec = ["--set", "hidden=16", "--set", "layers=1", "--set", "heads=1", "--set", "max_epochs=2"]
     assert main(["train", "--dataset", "synth", "--model", "sasrec", *small_sasrec]) == 0
-    port = _free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=APP.parent, env={**os.environ, "OLLAMA_HOST": server_url(ollama)}, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-                time.sleep(0.5)
+    with served_dashboard({"OLLAMA_HOST": server_url(ollama)}, tmp_path / "streamlit.log", start_seconds=60) as (
+        url,
+        _,
+    ):
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
 
 
 def _cards(page) -> list[str]:
